@@ -1,0 +1,27 @@
+"""nstlib: the helper package of the course on seeing what convolutional networks see.
+
+Each lesson has its own module (activations, filters, cam, style, fast, widgets); the shared plumbing is
+models, weights, hooks, images, plotting, env and config. ``import nstlib`` stays light: submodules load
+when first used (``nstlib.images.sample("cat")``).
+"""
+
+from __future__ import annotations
+
+import importlib
+
+__version__ = "0.1.0"
+
+from .config import smoke  # noqa: E402
+from .env import device, seed  # noqa: E402
+
+_SUBMODULES = {"activations", "cam", "config", "env", "fast", "filters", "hooks", "images", "layers",
+               "models", "plotting", "style", "weights", "widgets"}
+
+
+def __getattr__(name):
+    if name in _SUBMODULES:
+        return importlib.import_module(f".{name}", __name__)
+    raise AttributeError(f"module 'nstlib' has no attribute {name!r}")
+
+
+__all__ = ["__version__", "device", "seed", "smoke", *sorted(_SUBMODULES)]

@@ -1,0 +1,71 @@
+"""Settings read from environment variables, in one place, so notebooks, the CLI and tests agree.
+
+| variable          | meaning                                                     | default            |
+|-------------------|-------------------------------------------------------------|--------------------|
+| NSTLIB_SMOKE      | 1: tiny images and few steps, every notebook runs in seconds | 0                  |
+| NSTLIB_HOME       | where the offline pack and imported weights are kept        | ~/.cache/nstlib    |
+| NSTLIB_WEIGHTS    | default weights source (auto, imagenet, offline, a path...) | auto               |
+| NSTLIB_DEVICE     | force a device (cpu, cuda, cuda:1, mps)                     | best available     |
+| NSTLIB_MAX_SIZE   | longest image side before images are downscaled (pixels)    | 1024               |
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+#: The GitHub repository that hosts the course; the Colab badges and the Colab install are built from it.
+REPOSITORY = "nstlib-course/seeing-convnets"
+BRANCH = "main"
+
+_TRUE = {"1", "true", "yes", "on"}
+
+
+def smoke() -> bool:
+    """True when NSTLIB_SMOKE asks for the seconds-long smoke run (CI, a quick check before class)."""
+    return os.environ.get("NSTLIB_SMOKE", "").strip().lower() in _TRUE
+
+
+def pick(full, smoke_value):
+    """``full`` normally, ``smoke_value`` in smoke mode: ``steps = pick(300, 5)``."""
+    return smoke_value if smoke() else full
+
+
+def home() -> Path:
+    """The folder for the offline pack and imported weights (NSTLIB_HOME, else ~/.cache/nstlib)."""
+    env = os.environ.get("NSTLIB_HOME")
+    return Path(env).expanduser() if env else Path.home() / ".cache" / "nstlib"
+
+
+def default_weights() -> str:
+    return os.environ.get("NSTLIB_WEIGHTS", "auto").strip() or "auto"
+
+
+def default_device() -> str | None:
+    value = os.environ.get("NSTLIB_DEVICE", "").strip()
+    return value or None
+
+
+def max_size() -> int:
+    value = os.environ.get("NSTLIB_MAX_SIZE", "").strip()
+    if not value:
+        return 1024
+    try:
+        size = int(value)
+    except ValueError:
+        raise ValueError(f"NSTLIB_MAX_SIZE must be a whole number of pixels, got {value!r}") from None
+    if size < 32:
+        raise ValueError(f"NSTLIB_MAX_SIZE must be at least 32 pixels, got {size}")
+    return size
+
+
+def colab_url(notebook: str) -> str:
+    """The 'Open in Colab' address of a notebook of this repository."""
+    return f"https://colab.research.google.com/github/{REPOSITORY}/blob/{BRANCH}/notebooks/{notebook}"
+
+
+def colab_badge(notebook: str) -> str:
+    """Markdown for the badge at the top of each notebook."""
+    return (
+        f"[![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)]({colab_url(notebook)})"
+    )

