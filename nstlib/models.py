@@ -117,7 +117,8 @@ def _announce(source: W.Source, arch_asked: str, verbose: bool) -> None:
         return
     note = ""
     if source.arch != arch_asked:
-        note = f" ({arch_asked.upper()} was asked for; its ImageNet weights are not here, so using {source.arch.upper()})"
+        note = (f" ({arch_asked.upper()} was asked for; its ImageNet weights are not here, "
+                f"so using {source.arch.upper()})")
     print(f"nstlib weights: {source.summary()}{note}")
 
 
