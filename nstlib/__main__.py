@@ -97,6 +97,8 @@ def build_parser() -> argparse.ArgumentParser:
 #: Lesson modules append functions that add their sub-commands to the parser.
 COMMANDS: list = []
 
+from . import shapes_classifier  # noqa: E402,F401  (registers python -m nstlib train-shapes)
+
 
 def main(argv=None) -> int:
     parser = build_parser()

@@ -1,0 +1,583 @@
+"""Class activation maps: which part of the image made the network decide?
+
+Grad-CAM (Selvaraju et al. 2017), Grad-CAM++ (Chattopadhyay et al. 2018) and the gradient-free Score-CAM
+(Wang et al. 2020) share one mechanism: ``nstlib.hooks.capture`` records a layer's output during one
+forward pass, ``torch.autograd.grad`` takes the class score's gradient with respect to it (never backward
+hooks, so in-place ReLUs are fine), and the map is a weighted sum of the layer's channels, ReLU'd,
+upsampled to the input size and scaled to [0, 1] per image.
+
+Works for callers inside ``torch.no_grad()``, leaves no hook and no ``.grad`` on any parameter, restores
+every train/eval flag, and returns maps on the input's device. ``evaluate`` measures a method against
+known object boxes (pointing game, average drop / increase in confidence, deletion / insertion).
+"""
+
+from __future__ import annotations
+
+import copy
+import difflib
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+from . import hooks
+
+# ------------------------------------------------------------------------------------------- targets
+
+
+@dataclass(frozen=True)
+class TopK:
+    """Target the ``k`` highest-scoring classes of each image: maps come back as (N, k, H, W)."""
+
+    k: int = 3
+
+
+def top_classes(model: nn.Module, x: torch.Tensor, k: int = 5):
+    """(probabilities (N, k), class indices (N, k), names) of the k most likely classes per image."""
+    x = _check_input(x)
+    with torch.no_grad(), hooks.capture(model, [], eval_mode=True):
+        probs = model(x).softmax(1)
+    p, idx = probs.topk(min(k, probs.shape[1]), dim=1)
+    cats = getattr(model, "categories", None)
+    names = [[cats[i] if cats else str(i) for i in row] for row in idx.tolist()]
+    return p, idx, names
+
+
+def class_index(model: nn.Module, name: str) -> int:
+    """A class name -> its index, through ``model.categories`` (case and spaces do not matter)."""
+    cats = getattr(model, "categories", None)
+    if not cats:
+        raise ValueError(f"{type(model).__name__} has no `categories` list, so classes must be given by index")
+    wanted = name.strip().lower().replace("_", " ")
+    for i, cat in enumerate(cats):
+        if cat.lower().replace("_", " ") == wanted:
+            return i
+    close = difflib.get_close_matches(wanted, [c.lower() for c in cats], n=5, cutoff=0.5)
+    hint = f" Did you mean: {', '.join(close)}?" if close else ""
+    raise KeyError(f"no class called {name!r} among the model's {len(cats)} categories.{hint}")
+
+
+def _target_scores(model, logits: torch.Tensor, target) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """(scores (N, K) to explain, the classes they belong to (N, K) or None for a callable)."""
+    n, n_classes = logits.shape[0], logits.shape[1]
+    if target is None:
+        target = TopK(1)
+    if isinstance(target, torch.Tensor) and target.ndim == 0:
+        target = int(target)
+    if isinstance(target, TopK):
+        if not 1 <= target.k <= n_classes:
+            raise ValueError(f"TopK(k) needs 1 <= k <= {n_classes}, got k={target.k}")
+        classes = logits.topk(target.k, dim=1).indices
+    elif callable(target) and not isinstance(target, (str, int)):
+        scores = target(logits)
+        if not isinstance(scores, torch.Tensor) or scores.shape not in ((n,), (n, 1)) or not scores.requires_grad:
+            raise ValueError(
+                "a callable target must map the logits (N, classes) to one differentiable score per image, "
+                f"shape ({n},), e.g. lambda z: z[:, 3] - z[:, 5]; got "
+                f"{tuple(scores.shape) if isinstance(scores, torch.Tensor) else type(scores).__name__}"
+            )
+        return scores.reshape(n, 1), None
+    else:
+        items = list(target) if isinstance(target, (list, tuple, torch.Tensor)) else [target] * n
+        if len(items) != n:
+            raise ValueError(f"got {len(items)} targets for a batch of {n} images; give one per image or one for all")
+        indices = []
+        for item in items:
+            if isinstance(item, str):
+                item = class_index(model, item)
+            item = int(item)
+            if not 0 <= item < n_classes:
+                raise ValueError(
+                    f"class index {item} is out of range: the model has {n_classes} classes (0..{n_classes - 1})"
+                )
+            indices.append(item)
+        classes = torch.tensor(indices, device=logits.device).view(n, 1)
+    return logits.gather(1, classes), classes
+
+
+# ------------------------------------------------------------------------------------------- layers
+
+
+_ELEMENTWISE = (nn.BatchNorm2d, nn.ReLU, nn.LeakyReLU, nn.GELU, nn.SiLU, nn.Identity)
+
+
+def _activation_outputs(model: nn.Module) -> list[str]:
+    """Each convolution's output after the BatchNorm / ReLU that directly follow it, in forward order."""
+    leaves = [(name, m) for name, m in model.named_modules() if name and not list(m.children())]
+    out = []
+    for i, (name, module) in enumerate(leaves):
+        if isinstance(module, nn.Conv2d):
+            chosen = name
+            for later, m in leaves[i + 1:]:
+                if not isinstance(m, _ELEMENTWISE):
+                    break
+                if not isinstance(m, nn.BatchNorm2d):
+                    chosen = later
+            out.append(_short(model, chosen))
+    return out
+
+
+def _short(model: nn.Module, full: str) -> str:
+    """``features.relu5_3`` -> ``relu5_3`` when that last part names the layer unambiguously."""
+    short = full.rsplit(".", 1)[-1]
+    if short.isdigit():  # torchvision's features.29: the number alone says nothing
+        return full
+    try:
+        return short if hooks.find_module(model, short)[0] == full else full
+    except KeyError:
+        return full
+
+
+def default_layer(model: nn.Module) -> str:
+    """The last convolution's output after its activation (``relu5_3`` in VGG16): the usual Grad-CAM layer."""
+    layers = _activation_outputs(model)
+    if not layers:
+        raise ValueError(f"{type(model).__name__} has no Conv2d layer; pass layer= explicitly")
+    return layers[-1]
+
+
+def conv_layers(model: nn.Module) -> list[str]:
+    """Names of the layers a CAM can be taken at: every convolution's activation (ReLU) output."""
+    return _activation_outputs(model)
+
+
+# ------------------------------------------------------------------------------------------- the methods
+
+
+def _check_input(x) -> torch.Tensor:
+    if not isinstance(x, torch.Tensor):
+        raise TypeError(f"expected an image tensor (N, 3, H, W), got {type(x).__name__}; use nstlib.images.to_tensor")
+    if x.ndim == 3:
+        x = x.unsqueeze(0)
+    if x.ndim != 4:
+        raise ValueError(f"expected an image tensor of shape (N, 3, H, W) or (3, H, W), got {tuple(x.shape)}")
+    return x
+
+
+def _normalise(maps: torch.Tensor) -> torch.Tensor:
+    """Scale each map to [0, 1] (min to 0, max to 1); a flat map becomes all zeros."""
+    flat = maps.flatten(-2)
+    lo, hi = flat.min(-1).values[..., None, None], flat.max(-1).values[..., None, None]
+    span = hi - lo
+    return torch.where(span > 0, (maps - lo) / span.clamp_min(torch.finfo(maps.dtype).tiny), torch.zeros_like(maps))
+
+
+def _upsample(maps: torch.Tensor, size) -> torch.Tensor:
+    """(N, K, h, w) -> (N, K, H, W), bilinear."""
+    return F.interpolate(maps, size=size, mode="bilinear", align_corners=False)
+
+
+def _grad_weights(acts, grads, method):
+    if method == "gradcam":
+        return grads.mean((2, 3), keepdim=True)
+    # Grad-CAM++: pixel-wise weights alpha from the second and third powers of the gradient (the paper's
+    # closed form under an exponential of the score), then a positive-gradient average.
+    g2, g3 = grads.pow(2), grads.pow(3)
+    denom = 2 * g2 + acts.sum((2, 3), keepdim=True) * g3
+    alpha = torch.where(denom != 0, g2 / torch.where(denom != 0, denom, torch.ones_like(denom)), torch.zeros_like(g2))
+    return (alpha * grads.clamp_min(0)).sum((2, 3), keepdim=True)
+
+
+def _forward(model, x, layer, grad=True):
+    """One forward pass (with gradients on unless ``grad=False``): (logits, the layer's output in the graph)."""
+    with torch.set_grad_enabled(grad), hooks.capture(model, [layer], eval_mode=True) as cap:
+        # The input asks for gradients so that the graph reaches the layer even when every parameter is
+        # frozen; torch.autograd.grad then stops at the layer, so nothing below it is back-propagated.
+        logits = model(x.detach().requires_grad_(grad))
+        if layer not in cap.outputs:
+            raise RuntimeError(f"layer {layer!r} was not used in the forward pass")
+        acts = cap[layer]
+    if acts.ndim != 4:
+        raise ValueError(f"layer {layer!r} outputs shape {tuple(acts.shape)}; a CAM needs a (N, C, h, w) feature map")
+    return logits, acts
+
+
+def _gradient_cam(model, x, target, layer, method):
+    logits, acts = _forward(model, x, layer)
+    with torch.enable_grad():
+        scores, classes = _target_scores(model, logits, target)
+        maps = []
+        for k in range(scores.shape[1]):
+            (grads,) = torch.autograd.grad(scores[:, k].sum(), acts, retain_graph=k + 1 < scores.shape[1])
+            weights = _grad_weights(acts.detach(), grads, method)
+            maps.append(F.relu((weights * acts.detach()).sum(1)))
+    return torch.stack(maps, 1), classes
+
+
+@torch.no_grad()
+def _score_cam(model, x, target, layer, batch_size=64, channels=None):
+    """Score-CAM: each channel, upsampled and scaled to [0, 1], masks the input; its weight is how much the
+    masked image raises the class probability over a black image (the paper's 'increase of confidence')."""
+    if callable(target) and not isinstance(target, (str, int, TopK, torch.Tensor)):
+        raise ValueError("Score-CAM needs class targets (index, name, list or TopK), not a callable")
+    logits, acts = _forward(model, x, layer, grad=False)
+    _, classes = _target_scores(model, logits, target)
+    n, c = acts.shape[:2]
+    maps = []
+    for i in range(n):
+        a = acts[i:i + 1]
+        keep = torch.arange(c, device=a.device)
+        if channels is not None and channels < c:  # the most active channels only: faster, nearly the same map
+            keep = a.mean((2, 3))[0].topk(channels).indices
+        masks = _normalise(_upsample(a[:, keep], x.shape[-2:]))[0]  # (C', H, W)
+        with hooks.capture(model, [], eval_mode=True):
+            base = model(torch.zeros_like(x[i:i + 1])).softmax(1)[0, classes[i]]
+            gains = []
+            for j in range(0, len(keep), batch_size):
+                masked = x[i:i + 1] * masks[j:j + batch_size, None]
+                gains.append(model(masked).softmax(1)[:, classes[i]] - base)  # (B, K)
+        w = torch.cat(gains)  # (C', K)
+        maps.append(F.relu(torch.einsum("ck,chw->khw", w, a[0, keep])))
+    return torch.stack(maps), classes
+
+
+METHODS = ("gradcam", "gradcam++", "scorecam")
+
+
+def cam(model: nn.Module, x: torch.Tensor, target=None, method: str = "gradcam", layer: str | None = None,
+        upsample: bool = True, return_classes: bool = False, **options):
+    """Class activation maps for a batch: (N, H, W) in [0, 1] on x's device, or (N, k, H, W) for ``TopK(k)``.
+
+    target: None (each image's top class), a class index, a class name (``model.categories``), one per
+        image (list or tensor), ``TopK(k)``, or a callable mapping the logits (N, classes) to a score (N,).
+    method: 'gradcam', 'gradcam++' or 'scorecam' (options: batch_size, channels).
+    layer: a layer name (``relu4_3``, ``features.29``); default ``default_layer(model)``.
+    upsample: False keeps the layer's resolution (N, h, w), still scaled to [0, 1].
+    return_classes: also return the classes explained, (N,) or (N, k) (None for a callable target).
+    """
+    x = _check_input(x)
+    method = method.lower().replace("-", "").replace("_", "").replace(" ", "")
+    if method not in METHODS:
+        raise ValueError(f"unknown method {method!r}; choose one of {', '.join(METHODS)}")
+    layer = layer or default_layer(model)
+    hooks.find_module(model, layer)  # a clear error listing the valid names
+    if method == "scorecam":
+        maps, classes = _score_cam(model, x, target, layer, **options)
+    else:
+        if options:
+            raise TypeError(f"{method} takes no options, got {sorted(options)}")
+        maps, classes = _gradient_cam(model, x, target, layer, method)
+    maps = maps.detach().to(x.dtype)
+    if upsample:
+        maps = _upsample(maps, x.shape[-2:])
+    maps = _normalise(maps)
+    single = not isinstance(target, TopK)
+    if single:
+        maps = maps[:, 0]
+        classes = classes[:, 0] if classes is not None else None
+    return (maps, classes) if return_classes else maps
+
+
+def grad_cam(model, x, target=None, layer=None, **kw):
+    """Grad-CAM: channel weights are the mean gradient of the class score over the feature map."""
+    return cam(model, x, target, "gradcam", layer, **kw)
+
+
+def grad_cam_pp(model, x, target=None, layer=None, **kw):
+    """Grad-CAM++: pixel-wise weighted positive gradients; better with several instances of a class."""
+    return cam(model, x, target, "gradcam++", layer, **kw)
+
+
+def score_cam(model, x, target=None, layer=None, **kw):
+    """Score-CAM: no gradients; each channel's weight is the confidence its mask alone gives the class."""
+    return cam(model, x, target, "scorecam", layer, **kw)
+
+
+# ------------------------------------------------------------------------------------------- pictures
+
+
+def overlay(image, heatmap, alpha: float = 0.5, colormap: str = "jet") -> np.ndarray:
+    """The image with the map on top in a colormap: an (H, W, 3) float array in [0, 1] for imshow.
+
+    image: (3, H, W) or (1, 3, H, W) tensor in [0, 1], PIL image or (H, W, 3) array; heatmap: (H, W) in [0, 1]
+    (resized to the image if needed). alpha: how much of the colour map shows.
+    """
+    import matplotlib
+
+    from .plotting import as_display_array
+
+    img = as_display_array(image).astype(np.float32)
+    if img.max() > 1.0:
+        img = img / 255.0
+    if img.ndim == 2:
+        img = np.repeat(img[..., None], 3, axis=2)
+    h = torch.as_tensor(heatmap).detach().float().cpu()
+    while h.ndim > 2:
+        h = h[0]
+    if tuple(h.shape) != img.shape[:2]:
+        h = F.interpolate(h[None, None], size=img.shape[:2], mode="bilinear", align_corners=False)[0, 0]
+    colours = matplotlib.colormaps[colormap](h.clamp(0, 1).numpy())[..., :3]
+    return ((1 - alpha) * img[..., :3] + alpha * colours).clip(0, 1).astype(np.float32)
+
+
+def show(image, maps, titles=None, alpha=0.5, size=3.5, suptitle=None):
+    """The image, then each map over it: one row, titles on top; returns the figure."""
+    from .plotting import show_images
+
+    maps = list(maps) if isinstance(maps, (list, tuple)) else list(maps.reshape(-1, *maps.shape[-2:]))
+    pictures = [image] + [overlay(image, m, alpha) for m in maps]
+    titles = ["image"] + list(titles) if titles is not None else None
+    return show_images(pictures, titles, ncols=len(pictures), size=size, suptitle=suptitle)
+
+
+def grid(images, maps=None, boxes=None, titles=None, ncols: int = 4, size: float = 3.0, alpha: float = 0.5,
+         suptitle=None):
+    """Images (N, 3, H, W), each with its map over it and its object box(es) drawn; returns the figure.
+
+    boxes: (N, 4) or (N, K, 4) as x0, y0, x1, y1 (x1, y1 exclusive), drawn as white rectangles.
+    """
+    import matplotlib.pyplot as plt
+    from matplotlib.patches import Rectangle
+
+    n = len(images)
+    ncols = min(ncols, n)
+    nrows = math.ceil(n / ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(size * ncols, size * nrows), squeeze=False)
+    for i, ax in enumerate(axes.flat):
+        ax.set_axis_off()
+        if i >= n:
+            continue
+        picture = overlay(images[i], maps[i], alpha) if maps is not None else images[i].permute(1, 2, 0).cpu()
+        ax.imshow(picture)
+        if boxes is not None:
+            for x0, y0, x1, y1 in boxes[i].reshape(-1, 4).tolist():
+                ax.add_patch(Rectangle((x0 - 0.5, y0 - 0.5), x1 - x0, y1 - y0, fill=False, edgecolor="white",
+                                       linewidth=2, linestyle="--"))
+        if maps is not None:
+            m = maps[i].reshape(-1, *maps[i].shape[-2:])[0]
+            y, x = divmod(int(m.argmax()), m.shape[-1])
+            ax.plot([x], [y], marker="+", color="white", markersize=14, markeredgewidth=3)
+        if titles is not None:
+            ax.set_title(titles[i])
+    if suptitle:
+        fig.suptitle(suptitle)
+    fig.tight_layout()
+    return fig
+
+
+# ------------------------------------------------------------------------------------------- sanity check
+
+
+def randomized(model: nn.Module, layers=("classifier",), seed: int = 0) -> nn.Module:
+    """A copy of ``model`` whose named modules (and everything inside them) get fresh random weights.
+
+    Adebayo et al. (2018): a saliency method that explains the *model* must change when the model's weights
+    are randomised. Pass the top layers (``classifier``, then ``conv4_2`` ...) for the cascading test.
+    """
+    clone = copy.deepcopy(model)
+    gen = torch.Generator().manual_seed(seed)
+    for name in layers:
+        _, module = hooks.find_module(clone, name)
+        for sub in module.modules():
+            for pname, p in sub.named_parameters(recurse=False):
+                with torch.no_grad():
+                    if pname == "weight" and p.ndim > 1:
+                        fan_in = p[0].numel()
+                        p.copy_(torch.randn(p.shape, generator=gen).to(p) * math.sqrt(2.0 / fan_in))
+                    elif pname == "weight":  # batch norm scale
+                        p.copy_(torch.rand(p.shape, generator=gen).to(p) + 0.5)
+                    else:
+                        p.copy_(torch.randn(p.shape, generator=gen).to(p) * 0.1)
+    return clone
+
+
+def rank_correlation(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """Spearman rank correlation between maps, per image: 1 = same ordering of pixels, 0 = unrelated."""
+    a, b = a.flatten(1).float(), b.flatten(1).float()
+    ra = a.argsort(1).argsort(1).float()
+    rb = b.argsort(1).argsort(1).float()
+    ra, rb = ra - ra.mean(1, keepdim=True), rb - rb.mean(1, keepdim=True)
+    return (ra * rb).sum(1) / (ra.norm(dim=1) * rb.norm(dim=1)).clamp_min(1e-12)
+
+
+# ------------------------------------------------------------------------------------------- measuring
+
+
+def random_maps(maps: torch.Tensor, cells: int = 8, seed: int = 0) -> torch.Tensor:
+    """Baseline: smooth random maps (a random ``cells`` x ``cells`` grid, upsampled), like a CAM's texture."""
+    gen = torch.Generator().manual_seed(seed)
+    coarse = torch.rand(maps.shape[0], 1, cells, cells, generator=gen).to(maps)
+    return _normalise(_upsample(coarse, maps.shape[-2:])[:, 0])
+
+
+def pointing_game(maps: torch.Tensor, boxes: torch.Tensor) -> torch.Tensor:
+    """Per image: True when the map's maximum falls inside the object's box (x0, y0, x1, y1, x1/y1 exclusive)."""
+    n, h, w = maps.shape
+    flat = maps.flatten(1).argmax(1)
+    ys, xs = flat // w, flat % w
+    b = boxes.to(maps.device)
+    return (xs >= b[:, 0]) & (xs < b[:, 2]) & (ys >= b[:, 1]) & (ys < b[:, 3])
+
+
+@torch.no_grad()
+def _probs(model, x, classes, batch=256):
+    out = []
+    with hooks.capture(model, [], eval_mode=True):
+        for i in range(0, len(x), batch):
+            out.append(model(x[i:i + batch]).softmax(1).gather(1, classes[i:i + batch, None])[:, 0])
+    return torch.cat(out)
+
+
+def confidence_change(model, x, maps, classes) -> dict:
+    """Average drop (%: how much confidence is lost when only the map's pixels are shown, x * map; lower is
+    better) and increase (%: how often the confidence rises; higher is better), Chattopadhyay et al. 2018."""
+    p = _probs(model, x, classes)
+    o = _probs(model, x * maps[:, None], classes)
+    return {"average_drop": (100 * (p - o).clamp_min(0) / p.clamp_min(1e-12)).mean().item(),
+            "increase": (100 * (o > p).float()).mean().item()}
+
+
+def _blur(x, k=11):
+    pad = k // 2
+    kernel = torch.ones(x.shape[1], 1, k, k, device=x.device, dtype=x.dtype) / (k * k)
+    return F.conv2d(F.pad(x, (pad,) * 4, mode="reflect"), kernel, groups=x.shape[1])
+
+
+def deletion_insertion(model, x, maps, classes, steps: int = 16) -> dict:
+    """Deletion: remove pixels most-important-first (to black) and take the area under the class probability
+    curve (lower is better). Insertion: reveal them over a blurred copy (higher is better). Petsiuk et al. 2018.
+    """
+    n, _, h, w = x.shape
+    order = maps.flatten(1).argsort(1, descending=True)
+    rank = torch.empty_like(order)
+    rank.scatter_(1, order, torch.arange(h * w, device=x.device).expand(n, -1))
+    rank = rank.view(n, 1, h, w)
+    blurred = _blur(x)
+    fractions = torch.linspace(0, 1, steps + 1, device=x.device)
+    deletion, insertion = [], []
+    for f in fractions:
+        shown = (rank < f * h * w).to(x.dtype)  # the top fraction f of pixels
+        deletion.append(_probs(model, x * (1 - shown), classes))
+        insertion.append(_probs(model, blurred * (1 - shown) + x * shown, classes))
+    def auc(curves):
+        c = torch.stack(curves, 1)
+        return ((c[:, 1:] + c[:, :-1]) / 2).mean(1).mean().item()
+    return {"deletion_auc": auc(deletion), "insertion_auc": auc(insertion)}
+
+
+#: For each metric, whether higher is better.
+HIGHER_IS_BETTER = {"pointing_game": True, "average_drop": False, "increase": True, "deletion_auc": False,
+                    "insertion_auc": True}
+
+
+def evaluate(model, images, boxes, labels, methods=("gradcam", "gradcam++", "scorecam"), batch: int = 50,
+             steps: int = 16, baselines: bool = True, layer=None, progress: bool = True) -> dict:
+    """Every metric for every method (and the random and inverted Grad-CAM baselines) on scenes with boxes.
+
+    Returns {method: {metric: value}}; pointing game in % of images, the target is the true label.
+    """
+    from tqdm.auto import tqdm
+
+    names = list(methods) + (["random", "inverted gradcam"] if baselines else [])
+    sums = {m: {k: 0.0 for k in HIGHER_IS_BETTER} for m in names}
+    n = len(images)
+    device = next(model.parameters()).device
+    for i in tqdm(range(0, n, batch), desc="evaluating CAMs", disable=not progress):
+        x = images[i:i + batch].to(device)
+        cls = labels[i:i + batch].to(device)
+        b = boxes[i:i + batch].to(device)
+        maps = {m: cam(model, x, cls, m, layer) for m in methods}
+        if baselines:
+            grad = maps["gradcam"] if "gradcam" in maps else cam(model, x, cls, "gradcam", layer)
+            maps["random"] = random_maps(grad, seed=i)
+            maps["inverted gradcam"] = 1 - grad
+        for m in names:
+            row = {"pointing_game": 100 * pointing_game(maps[m], b).float().mean().item()}
+            row.update(confidence_change(model, x, maps[m], cls))
+            row.update(deletion_insertion(model, x, maps[m], cls, steps))
+            for k, v in row.items():
+                sums[m][k] += v * len(x)
+    return {m: {k: v / n for k, v in row.items()} for m, row in sums.items()}
+
+
+def format_table(results: dict) -> str:
+    """The ``evaluate`` results as a text table, with which way is better in the header."""
+    head = f"{'method':<18}" + "".join(f"{k + (' ^' if up else ' v'):>17}" for k, up in HIGHER_IS_BETTER.items())
+    lines = [head]
+    for m, row in results.items():
+        lines.append(f"{m:<18}" + "".join(f"{row[k]:>17.3f}" if "auc" in k else f"{row[k]:>17.1f}"
+                                          for k in HIGHER_IS_BETTER))
+    return "\n".join(lines)
+
+
+def beats(results: dict, method: str = "gradcam", others=("random", "inverted gradcam")) -> dict:
+    """{metric: True/False}: does ``method`` beat every one of ``others`` on that metric?"""
+    out = {}
+    for k, up in HIGHER_IS_BETTER.items():
+        mine = results[method][k]
+        out[k] = all((mine > results[o][k]) if up else (mine < results[o][k]) for o in others)
+    return out
+
+
+# ------------------------------------------------------------------------------------------- exercises
+
+
+def _verdict(ok: bool, right: str, wrong: str) -> bool:
+    print(("Correct! " + right) if ok else ("Not yet: " + wrong))
+    return ok
+
+
+def check_channel_weights(model, x, target: int, layer: str, weights) -> bool:
+    """Exercise: Grad-CAM's channel weights for one image, shape (C,): the mean gradient over the map."""
+    logits, acts = _forward(model, x[:1], layer)
+    (grads,) = torch.autograd.grad(logits[0, target], acts)
+    expected = grads[0].mean((1, 2)).detach()
+    if weights is None:
+        return _verdict(False, "", "fill in `weights` (one number per channel) and run the cell again.")
+    w = torch.as_tensor(weights).detach().reshape(-1).to(expected)
+    if w.numel() != expected.numel():
+        return _verdict(False, "", f"expected one weight per channel ({expected.numel()}), got {w.numel()} numbers. "
+                        "Average the gradient over the height and width, not over the channels.")
+    if torch.allclose(w, expected, rtol=1e-3, atol=1e-6):
+        return _verdict(True, "each channel's weight is its gradient averaged over the feature map's "
+                        f"{acts.shape[2]}x{acts.shape[3]} positions (global average pooling of the gradient).", "")
+    if torch.allclose(w, expected * acts.shape[2] * acts.shape[3], rtol=1e-3, atol=1e-6):
+        return _verdict(False, "", "you summed the gradient; Grad-CAM takes its mean (divide by height x width). "
+                        "The map after normalising would look the same, but the weights are not.")
+    if torch.allclose(w, acts[0].detach().mean((1, 2)), rtol=1e-3, atol=1e-6):
+        return _verdict(False, "", "those are the mean activations; the weights come from the gradient.")
+    return _verdict(False, "", "the numbers differ from the mean of d(score)/d(activation) over each channel. "
+                    "Did you use the class score (a logit, before softmax) and the right layer?")
+
+
+def check_pointing_game(fn) -> bool:
+    """Exercise: ``fn(heatmap (H, W), box (x0, y0, x1, y1))`` -> True when the map's peak is in the box."""
+    heat = torch.zeros(10, 12)
+    cases = [((2, 3), (1, 1, 5, 5), True), ((2, 3), (3, 1, 6, 5), False), ((9, 11), (10, 8, 12, 10), True),
+             ((4, 5), (0, 0, 5, 4), False)]  # (row, column) of the peak; x1, y1 are exclusive
+    for (row, col), box, answer in cases:
+        h = heat.clone()
+        h[row, col] = 1.0
+        got = bool(fn(h, torch.tensor(box)))
+        if got != answer:
+            return _verdict(False, "", f"a peak at row {row}, column {col} with box x0, y0, x1, y1 = {box} should "
+                            f"give {answer}, got {got}. Remember: x is the column, y the row, and x1, y1 are "
+                            "exclusive.")
+    return _verdict(True, "the peak's row is compared with y0..y1 and its column with x0..x1.", "")
+
+
+def check_counterfactual(fn, target: int = 0) -> bool:
+    """Exercise: a target callable whose map shows what speaks *against* class ``target``."""
+    logits = torch.randn(4, 6, requires_grad=True)
+    try:
+        got = fn(logits)
+    except Exception as error:  # noqa: BLE001 - show the student what went wrong
+        return _verdict(False, "", f"calling your function on logits of shape (4, 6) raised {error!r}")
+    if not isinstance(got, torch.Tensor) or got.shape != (4,):
+        return _verdict(False, "", "the function must return one score per image, shape (N,)")
+    if torch.allclose(got, -logits[:, target]):
+        return _verdict(True, "negating the score flips the gradient, so the positive part of the map is where "
+                        "evidence against the class lies (the counterfactual map of the Grad-CAM paper).", "")
+    if torch.allclose(got, logits[:, target]):
+        return _verdict(False, "", "that is the ordinary Grad-CAM target; what must change so that evidence "
+                        "*against* the class counts as positive?")
+    return _verdict(False, "", f"expected the negated logit of class {target}.")
+
+
+__all__ = ["TopK", "cam", "grad_cam", "grad_cam_pp", "score_cam", "METHODS", "default_layer", "conv_layers",
+           "top_classes", "class_index", "overlay", "show", "randomized", "rank_correlation", "random_maps",
+           "pointing_game", "confidence_change", "deletion_insertion", "evaluate", "format_table", "beats", "grid",
+           "check_channel_weights", "check_pointing_game", "check_counterfactual"]
