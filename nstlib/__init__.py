@@ -15,7 +15,7 @@ from .config import smoke  # noqa: E402
 from .env import device, seed  # noqa: E402
 
 _SUBMODULES = {"activations", "cam", "config", "env", "fast", "filters", "hooks", "images", "layers",
-               "models", "plotting", "style", "weights", "widgets"}
+               "models", "plotting", "scenes", "shapes_classifier", "style", "textures", "weights", "widgets"}
 
 
 def __getattr__(name):

@@ -259,3 +259,25 @@ def test_train_shapes_command_is_registered():
     assert args.epochs == 1 and args.seed == 3 and callable(args.func)
     settings = sc.settings_of()
     assert settings["seed"] == 0 and settings["categories"] == list(scenes.CLASSES)
+
+
+def test_a_hundred_maps_in_a_loop_do_not_grow_memory():
+    import gc
+    import warnings
+
+    model = sc.load()
+    x = torch.rand(1, 3, 64, 64)
+
+    def live_tensors():
+        gc.collect()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return sum(1 for obj in gc.get_objects() if isinstance(obj, torch.Tensor))
+
+    for _ in range(3):
+        cam.grad_cam(model, x)
+    before = live_tensors()
+    for _ in range(100):
+        cam.grad_cam(model, x)
+    assert live_tensors() <= before
+    assert hooks.active_hooks(model) == 0
