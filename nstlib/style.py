@@ -375,7 +375,7 @@ def stylize(content=None, style=None, *, size: int = 384, steps: int = 200, opti
             bar.set_description(f"scale {index + 1}/{len(sizes)} {hw[1]}x{hw[0]}")
 
             def closure(objective=objective, best=best, index=index, x=x):
-                terms = objective(x)
+                terms = objective(x.clamp(0, 1))  # the loss of the image we will return
                 total = terms["total"]
                 value = float(total.detach())
                 record.add(terms, index, time.perf_counter() - start)
@@ -398,7 +398,7 @@ def stylize(content=None, style=None, *, size: int = 384, steps: int = 200, opti
                 if callback is not None and callback(_State(record, index, hw, x)):
                     raise _Stop("callback", f"stopped by the callback after {record.steps} steps")
             with torch.no_grad():  # the final point of the scale has not been evaluated yet
-                last = objective(x)
+                last = objective(x.clamp(0, 1))
                 record.add(last, index, time.perf_counter() - start)
                 if math.isfinite(float(last["total"])):
                     best.offer(x, float(last["total"]))
