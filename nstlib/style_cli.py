@@ -13,8 +13,8 @@ import time
 from pathlib import Path
 
 PRESETS = {
-    "fast": {"size": 256, "steps": 120, "scales": 3},
-    "default": {"size": 384, "steps": 200, "scales": 3},
+    "fast": {"size": 256, "steps": 120, "scales": 2},
+    "default": {"size": 384, "steps": 200, "scales": 2},
     "quality": {"size": 512, "steps": 400, "scales": 3},
 }
 
