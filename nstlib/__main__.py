@@ -96,6 +96,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 #: Lesson modules append functions that add their sub-commands to the parser.
 COMMANDS: list = []
+from .style_cli import register as _register_stylize  # noqa: E402  (python -m nstlib stylize)
+
+COMMANDS.append(_register_stylize)
 
 from . import shapes_classifier  # noqa: E402,F401  (registers python -m nstlib train-shapes)
 

@@ -1,0 +1,224 @@
+"""Style transfer: nstlib's default against a reference written the way common tutorials do it.
+
+Reference: one scale at full resolution, fp32, the full VGG conv stack (to pool5), L-BFGS with
+``max_iter=20`` per step, run for N loss evaluations. nstlib: ``style.stylize`` with its defaults
+(coarse-to-fine, truncated VGG, bf16 autocast where native), stopped as soon as its loss at the final
+resolution reaches the reference's final loss. Same images, same network weights (the offline VGG16
+pack), same loss: both final images are scored by the same fp32 objective at full resolution.
+
+Also: the fraction of this machine's matmul peak (fp32 and bf16, measured here with a torch.matmul loop)
+that one stylize evaluation reaches, and the peak memory (max RSS of a fresh process) at 512 px.
+Both sides run in the same process, one after the other, so the ratio holds on a shared, noisy machine.
+The last line is the speed-up.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import torch
+
+from nstlib import hooks, images, models, style, textures
+
+
+class FullNetworkObjective(style.Objective):
+    """The same loss, but the features come from a forward pass through the whole conv stack (tutorials)."""
+
+    def features(self, image, layers):
+        with hooks.capture(self.model, layers) as cap:
+            self.model(image)
+        return {name: cap[name] for name in layers}
+
+
+def load_inputs(size, content, style_name):
+    c = images.load(images.sample(content), size=size)
+    s = textures.draw(style_name, 512)
+    return c, s
+
+
+def reference(model, c_img, s_img, size, n_evals):
+    """The tutorial loop: single scale, fp32, full VGG, L-BFGS (max_iter=20), content init."""
+    start, cpu = time.perf_counter(), time.process_time()
+    c = images.to_tensor(c_img)
+    s = images.to_tensor(images.resize(s_img, size))
+    objective = FullNetworkObjective(model, c, [s])
+    x = c.clone().requires_grad_(True)
+    opt = torch.optim.LBFGS([x], max_iter=20)
+    history = []
+
+    def closure():
+        with torch.no_grad():
+            x.clamp_(0, 1)  # as the PyTorch tutorial does
+        opt.zero_grad()
+        loss = objective(x)["total"]
+        (x.grad,) = torch.autograd.grad(loss, x)
+        history.append((time.perf_counter() - start, float(loss.detach())))
+        return loss
+
+    while len(history) < n_evals:
+        opt.step(closure)
+    return x.detach().clamp(0, 1), time.perf_counter() - start, time.process_time() - cpu, history
+
+
+def score(model, c_img, s_img, size, x):
+    c = images.to_tensor(c_img)
+    s = images.to_tensor(images.resize(s_img, size))
+    with torch.no_grad():
+        terms = FullNetworkObjective(model, c, [s])(x.clamp(0, 1))
+    return {k: float(terms[k]) for k in ("total", "content", "style", "tv")}
+
+
+def nstlib_until(c_img, s_img, size, target, max_steps, **kwargs):
+    """stylize with its defaults, stopped once its final-scale loss is below ``target``."""
+    n_scales = []
+
+    def reached(state):
+        n_scales.append(state.scale)
+        final_scale = tuple(state.size) == (c_img.height, c_img.width)
+        return final_scale and state.record.total[-1] <= target
+
+    start, cpu = time.perf_counter(), time.process_time()
+    result = style.stylize(c_img, s_img, size=size, steps=max_steps, weights="offline", progress=False,
+                           callback=reached, **kwargs)
+    return result, time.perf_counter() - start, time.process_time() - cpu
+
+
+def matmul_peak(dtype, n=2048, seconds=2.0):
+    a, b = torch.randn(n, n, dtype=dtype), torch.randn(n, n, dtype=dtype)
+    torch.matmul(a, b)
+    count, start = 0, time.perf_counter()
+    while time.perf_counter() - start < seconds:
+        torch.matmul(a, b)
+        count += 1
+    return 2 * n**3 * count / (time.perf_counter() - start) / 1e9
+
+
+def step_rate(c_img, s_img, size, amp, repeats=3):
+    """GFLOP/s of one stylize evaluation (forward + backward to the image) at full size."""
+    from torch.utils.flop_counter import FlopCounterMode
+
+    model = style.load_model("vgg16", "offline", "relu5_1", "max", "cpu")
+    c = images.to_tensor(c_img)
+    s = images.to_tensor(images.resize(s_img, size))
+    objective = style.Objective(model, c, [s], amp_dtype=style.amp_dtype(torch.device("cpu"), amp))
+    x = c.clone().requires_grad_(True)
+
+    def once():  # .backward(): FlopCounterMode's module hooks do not support autograd.grad on a leaf
+        x.grad = None
+        objective(x)["total"].backward()
+
+    with FlopCounterMode(display=False) as counter:
+        once()
+    flops = counter.get_total_flops()
+    once()
+    start = time.perf_counter()
+    for _ in range(repeats):
+        once()
+    seconds = (time.perf_counter() - start) / repeats
+    return flops / seconds / 1e9, flops / 1e9, seconds
+
+
+MEMORY_CHILD = r"""
+import gc, json, resource, sys, torch
+from nstlib import images, style, textures, models
+which, size = sys.argv[1], int(sys.argv[2])
+c = images.load(images.sample("cat"), size=size); s = textures.draw("strokes", 512)
+if which == "nstlib":
+    style.load_model("vgg16", "offline", "relu5_1", "max", "cpu")
+else:
+    model = models.vgg("vgg16", "offline", verbose=False)
+gc.collect()
+def status(key):
+    for line in open("/proc/self/status"):
+        if line.startswith(key):
+            return int(line.split()[1]) / 1024
+try:  # reset the peak (VmHWM) so loading the weights does not hide the run's own peak
+    open("/proc/self/clear_refs", "w").write("5")
+except OSError:
+    pass
+before = status("VmRSS")
+if which == "nstlib":
+    style.stylize(c, s, size=size, steps=8, weights="offline", arch="vgg16", progress=False)
+else:
+    sys.path.insert(0, sys.argv[3]); import bench_style as b
+    b.reference(model, c, s, size, 3)
+after = status("VmHWM") or resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+print(json.dumps({"before": before, "after": after}))
+"""
+
+
+def peak_memory(which, size):
+    here = str(Path(__file__).resolve().parent)
+    out = subprocess.run([sys.executable, "-c", MEMORY_CHILD, which, str(size), here], capture_output=True,
+                         text=True, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--size", type=int, default=384)
+    parser.add_argument("--ref-evals", type=int, default=50, help="reference L-BFGS loss evaluations (N)")
+    parser.add_argument("--memory-size", type=int, default=512)
+    parser.add_argument("--content", default="cat")
+    parser.add_argument("--style", default="strokes")
+    parser.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
+    parser.add_argument("--skip-memory", action="store_true")
+    args = parser.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    torch.manual_seed(0)
+    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, bf16 autocast: "
+          f"{style.amp_dtype(torch.device('cpu')) is not None}; size {args.size} px; reference N = "
+          f"{args.ref_evals} loss evaluations")
+
+    full_vgg = models.vgg("vgg16", "offline")  # to pool5, as the tutorials run it
+    style.load_model("vgg16", "offline", "relu5_1", "max", "cpu")  # nstlib's truncated copy, loaded untimed
+    c_img, s_img = load_inputs(args.size, args.content, args.style)
+
+    x_ref, t_ref, cpu_ref, ref_history = reference(full_vgg, c_img, s_img, args.size, args.ref_evals)
+    ref = score(full_vgg, c_img, s_img, args.size, x_ref)
+    print(f"reference: {len(ref_history)} evaluations in {t_ref:.1f} s (CPU {cpu_ref:.1f} s); "
+          f"final loss {ref['total']:.4f} "
+          f"(content {ref['content']:.4f}, style {ref['style']:.4f}, tv {ref['tv']:.4f})")
+
+    result, t_ours, cpu_ours = nstlib_until(c_img, s_img, args.size, ref["total"] * 0.995,
+                                            max_steps=2 * args.ref_evals, arch="vgg16")
+    ours = score(full_vgg, c_img, s_img, args.size, result.image)
+    rec = result.record
+    at_final = sum(1 for s in rec.scale if s == len(rec.sizes) - 1)
+    print(f"nstlib:    {rec.steps} steps, {rec.evals} evaluations ({at_final} at full size; scales "
+          f"{[f'{w}x{h}' for h, w in rec.sizes]}) in {t_ours:.1f} s (CPU {cpu_ours:.1f} s); "
+          f"final loss {ours['total']:.4f} "
+          f"(content {ours['content']:.4f}, style {ours['style']:.4f}, tv {ours['tv']:.4f}); stopped: {rec.stopped}")
+    no_worse = ours["total"] <= ref["total"] * 1.001
+    print(f"final loss nstlib / reference: {ours['total'] / ref['total']:.3f} ({'no worse' if no_worse else 'WORSE'})")
+
+    for name, dtype, amp in (("fp32", torch.float32, "off"), ("bf16", torch.bfloat16, "bf16")):
+        if name == "bf16" and style.amp_dtype(torch.device("cpu")) is None:
+            print("bf16: not native on this CPU, skipped")
+            continue
+        peak = matmul_peak(dtype)
+        rate, gflop, seconds = step_rate(c_img, s_img, args.size, amp)
+        print(f"{name}: matmul peak {peak:.0f} GFLOP/s; a stylize evaluation at {args.size} px does {gflop:.0f} GFLOP "
+              f"in {seconds:.2f} s = {rate:.0f} GFLOP/s = {rate / peak:.0%} of peak")
+
+    if not args.skip_memory:
+        for which in ("nstlib", "reference"):
+            m = peak_memory(which, args.memory_size)
+            print(f"peak memory at {args.memory_size} px, {which}: peak RSS during the run {m['after']:.0f} MiB "
+                  f"(model loaded: {m['before']:.0f} MiB, so +{m['after'] - m['before']:.0f} MiB for the run)")
+
+    print(f"CPU time (less sensitive to other load on the machine): reference {cpu_ref:.1f} s, nstlib "
+          f"{cpu_ours:.1f} s, ratio {cpu_ref / cpu_ours:.1f}x")
+    print(f"speed-up to the reference's final loss at {args.size} px: {t_ref / t_ours:.1f}x "
+          f"(reference {t_ref:.1f} s, nstlib {t_ours:.1f} s; target >= 4x; final loss ratio "
+          f"{ours['total'] / ref['total']:.3f})")
+
+
+if __name__ == "__main__":
+    main()

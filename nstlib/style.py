@@ -1,0 +1,546 @@
+"""Neural style transfer (Gatys et al.): content loss, Gram-matrix style loss and total variation.
+
+One normalisation, documented once, so weights mean the same thing on every image size, layer and network:
+
+* Gram matrix ``G = F Fᵀ / (C·H·W)`` for a feature map F of C channels and H x W positions: the average
+  product of two channels, independent of the image size.
+* Style loss of a layer: the relative squared error ``‖G − A‖² / ‖A‖²`` against the style's Gram A.
+* Content loss: the relative squared error ``‖F − P‖² / ‖P‖²`` against the content's features P.
+* Total variation: the mean squared difference of neighbouring pixels (the image is in [0, 1]).
+
+The two feature losses are dimensionless: a loss of 0.1 means "10 % off", on any layer, at any size, with
+the ImageNet VGG19 online or the offline VGG16 pack (whose activations are about a hundred times larger).
+So the default weights work for everyone. Lesson 4 maps the tutorials' weights onto these.
+
+Speed on a CPU comes from doing less work: coarse-to-fine scales (most steps at low resolution), the
+network truncated after the deepest layer used, targets computed once per scale, and bf16 autocast where
+the CPU supports it (losses accumulated in fp32). ``stylize`` reports progress, can preview in a notebook,
+and returns the best image so far on Ctrl-C or when the loss turns NaN or explodes.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+import warnings
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import NamedTuple
+
+import torch
+import torch.nn.functional as F
+from PIL import Image
+
+from . import config, images, textures
+from .layers import check_layers, layer_names
+
+STYLE_LAYERS = ("relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1")
+CONTENT_LAYERS = ("relu4_2",)
+
+#: Defaults, tuned on the offline VGG16 pack with the sample photos and the project's textures.
+CONTENT_WEIGHT = 1.0
+STYLE_WEIGHT = 3.0
+TV_WEIGHT = 2.0
+
+_EPS = 1e-12
+
+
+# ------------------------------------------------------------------------------------------- the losses
+
+
+def gram(features: torch.Tensor) -> torch.Tensor:
+    """(B, C, H, W) features -> (B, C, C) Gram matrices ``F Fᵀ / (C·H·W)``, always computed in fp32."""
+    if features.ndim != 4:
+        raise ValueError(f"gram expects (batch, channels, height, width) features, got shape {tuple(features.shape)}")
+    b, c, h, w = features.shape
+    f = features.float().reshape(b, c, h * w)
+    return f @ f.transpose(1, 2) / (c * h * w)
+
+
+def relative_error(value: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """``‖value − target‖² / ‖target‖²`` in fp32: 0 at the target, 1 for an all-zero value."""
+    value, target = value.float(), target.float()
+    return (value - target).pow(2).sum() / target.pow(2).sum().clamp_min(_EPS)
+
+
+def content_loss(features: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """How far the features are from the content's, relative to the content's own size."""
+    return relative_error(features, target)
+
+
+def style_loss(features: torch.Tensor, target_gram: torch.Tensor) -> torch.Tensor:
+    """How far the features' Gram matrix is from the style's, relative to the style's."""
+    return relative_error(gram(features), target_gram)
+
+
+def tv_loss(image: torch.Tensor) -> torch.Tensor:
+    """Total variation: mean squared difference between neighbouring pixels (smooths high-frequency noise)."""
+    image = image.float()
+    dx = image[..., :, 1:] - image[..., :, :-1]
+    dy = image[..., 1:, :] - image[..., :-1, :]
+    return dx.pow(2).mean() + dy.pow(2).mean()
+
+
+# ------------------------------------------------------------------------------------------- colour
+
+
+_RGB_TO_YIQ = torch.tensor([[0.299, 0.587, 0.114], [0.596, -0.274, -0.322], [0.211, -0.523, 0.312]])
+
+
+def rgb_to_yiq(image: torch.Tensor) -> torch.Tensor:
+    """(B, 3, H, W) RGB -> YIQ: Y is the luminance, I and Q the colour."""
+    m = _RGB_TO_YIQ.to(image.device, image.dtype)
+    return torch.einsum("ij,bjhw->bihw", m, image)
+
+
+def yiq_to_rgb(image: torch.Tensor) -> torch.Tensor:
+    m = torch.linalg.inv(_RGB_TO_YIQ).to(image.device, image.dtype)
+    return torch.einsum("ij,bjhw->bihw", m, image)
+
+
+def luminance(image: torch.Tensor) -> torch.Tensor:
+    """The luminance as a 3-channel gray image, which is what the network sees when colours are kept."""
+    return rgb_to_yiq(image)[:, :1].expand(-1, 3, -1, -1).contiguous()
+
+
+def match_luminance(source: torch.Tensor, reference: torch.Tensor) -> torch.Tensor:
+    """Shift and scale ``source``'s gray levels to the mean and spread of ``reference`` (Gatys et al. 2016b)."""
+    return (source - source.mean()) / source.std().clamp_min(1e-6) * reference.std() + reference.mean()
+
+
+def with_colors_of(image: torch.Tensor, colors: torch.Tensor) -> torch.Tensor:
+    """``image``'s luminance with ``colors``' chroma (resized to match): colour preservation."""
+    chroma = rgb_to_yiq(F.interpolate(colors, size=image.shape[-2:], mode="bilinear", align_corners=False))
+    yiq = torch.cat([rgb_to_yiq(image)[:, :1], chroma[:, 1:]], dim=1)
+    return yiq_to_rgb(yiq).clamp(0, 1)
+
+
+# ------------------------------------------------------------------------------------------- the objective
+
+
+def deepest(layers) -> str:
+    """The layer among ``layers`` that comes last in the network: where it can be truncated."""
+    order = layer_names("vgg19")  # VGG16's names are a subset, in the same order
+    check_layers(layers, "vgg19")
+    return max(layers, key=order.index)
+
+
+def amp_dtype(device: torch.device, amp="auto"):
+    """The autocast dtype for ``device``: bf16 where the hardware does it natively, else None (fp32)."""
+    if amp in (False, None, "off", "fp32"):
+        return None
+    if amp not in (True, "auto", "bf16"):
+        raise ValueError(f"amp must be 'auto', 'bf16' or 'off', got {amp!r}")
+    if device.type == "cpu":
+        try:
+            native = torch.backends.mkldnn.is_available() and torch.ops.mkldnn._is_mkldnn_bf16_supported()
+        except (AttributeError, RuntimeError):
+            native = False
+        return torch.bfloat16 if native or amp == "bf16" else None
+    if device.type == "cuda":
+        return torch.bfloat16 if torch.cuda.is_bf16_supported() else None
+    return None
+
+
+class Objective:
+    """The total loss at one resolution, with its targets (content features, style Grams) computed once.
+
+    styles: list of (1, 3, h, w) tensors, blended by ``style_blend`` into one target Gram per layer.
+    Calling it on an image returns a dict of fp32 scalars: total, content, style, tv and ``style/<layer>``.
+    """
+
+    def __init__(self, model, content, styles, *, content_layers=CONTENT_LAYERS, style_layers=STYLE_LAYERS,
+                 layer_weights=None, style_blend=None, content_weight=CONTENT_WEIGHT, style_weight=STYLE_WEIGHT,
+                 tv_weight=TV_WEIGHT, amp_dtype=None):
+        self.model, self.amp_dtype = model, amp_dtype
+        self.content_layers, self.style_layers = list(content_layers), list(style_layers)
+        check_layers(self.content_layers + self.style_layers, model.arch)
+        if layer_weights is None:
+            layer_weights = [1.0 / len(self.style_layers)] * len(self.style_layers)
+        if len(layer_weights) != len(self.style_layers):
+            raise ValueError(f"{len(layer_weights)} layer weights for {len(self.style_layers)} style layers "
+                             f"({self.style_layers}); give one weight per layer")
+        self.layer_weights = [float(w) for w in layer_weights]
+        self.weights = {"content": float(content_weight), "style": float(style_weight), "tv": float(tv_weight)}
+        blend = _blend_weights(style_blend, len(styles))
+        with torch.no_grad():
+            self.content_targets = self.features(content, self.content_layers) if self.content_layers else {}
+            self.style_targets = {name: 0.0 for name in self.style_layers}
+            for style, w in zip(styles, blend):
+                for name, feat in self.features(style, self.style_layers).items():
+                    self.style_targets[name] = self.style_targets[name] + w * gram(feat)
+            self.content_targets = {k: v.float() for k, v in self.content_targets.items()}
+
+    def features(self, image, layers):
+        enabled = self.amp_dtype is not None
+        with torch.autocast(image.device.type, dtype=self.amp_dtype or torch.bfloat16, enabled=enabled):
+            return self.model.extract(image, layers)
+
+    def __call__(self, image) -> dict[str, torch.Tensor]:
+        feats = self.features(image, list(dict.fromkeys(self.content_layers + self.style_layers)))
+        zero = image.new_zeros((), dtype=torch.float32)
+        c = sum((content_loss(feats[n], t) for n, t in self.content_targets.items()), zero)
+        c = c / max(1, len(self.content_targets))
+        per_layer = {n: style_loss(feats[n], self.style_targets[n]) for n in self.style_layers}
+        s = sum((w * per_layer[n] for n, w in zip(self.style_layers, self.layer_weights)), zero)
+        tv = tv_loss(image)
+        w = self.weights
+        out = {"total": w["content"] * c + w["style"] * s + w["tv"] * tv, "content": c, "style": s, "tv": tv}
+        out.update({f"style/{n}": v for n, v in per_layer.items()})
+        return out
+
+
+def _blend_weights(blend, n):
+    if blend is None:
+        return [1.0 / n] * n
+    blend = [float(b) for b in blend]
+    if len(blend) != n or any(b < 0 for b in blend) or sum(blend) <= 0:
+        raise ValueError(f"style_blend needs {n} non-negative weights (one per style image), got {blend}")
+    return [b / sum(blend) for b in blend]
+
+
+@lru_cache(maxsize=4)
+def load_model(arch="vgg19", weights=None, last_layer="relu5_1", pool="max", device="cpu"):
+    """A (cached) VGG truncated after ``last_layer``; 'auto' weights give ImageNet VGG19 online, else VGG16."""
+    from . import models
+
+    return models.vgg(arch, weights or config.default_weights(), last_layer=last_layer, pool=pool, device=device)
+
+
+# ------------------------------------------------------------------------------------------- stylize
+
+
+@dataclass
+class LossRecord:
+    """Every loss evaluation of a ``stylize`` run. Optimiser steps and loss evaluations are both counted:
+    an L-BFGS step may evaluate the loss several times (tutorials' "20 iterations" can be 20 evaluations)."""
+
+    total: list = field(default_factory=list)
+    content: list = field(default_factory=list)
+    style: list = field(default_factory=list)
+    tv: list = field(default_factory=list)
+    style_layers: dict = field(default_factory=dict)
+    time: list = field(default_factory=list)  # seconds since the start, per evaluation
+    scale: list = field(default_factory=list)  # index of the scale, per evaluation
+    step: list = field(default_factory=list)  # optimiser step during which the evaluation happened
+    sizes: list = field(default_factory=list)  # (height, width) of each scale
+    steps: int = 0
+    evals: int = 0
+    stopped: str = "finished"  # or 'interrupted', 'nan', 'exploded', 'callback'
+    message: str = ""
+    best_loss: float = math.inf
+
+    def add(self, terms, scale, elapsed):
+        self.evals += 1
+        for key in ("total", "content", "style", "tv"):
+            getattr(self, key).append(float(terms[key].detach()))
+        for key, value in terms.items():
+            if key.startswith("style/"):
+                self.style_layers.setdefault(key[6:], []).append(float(value.detach()))
+        self.time.append(elapsed)
+        self.scale.append(scale)
+        self.step.append(self.steps)
+
+    def final(self) -> dict:
+        """The last evaluation's terms."""
+        return {k: getattr(self, k)[-1] for k in ("total", "content", "style", "tv")} if self.evals else {}
+
+
+class Stylized(NamedTuple):
+    image: torch.Tensor
+    record: LossRecord
+
+
+class _Stop(Exception):
+    def __init__(self, reason, message):
+        super().__init__(message)
+        self.reason, self.message = reason, message
+
+
+def scale_sizes(size: int, scales: int, min_side: int, aspect: float) -> list[int]:
+    """Longest sides of the coarse-to-fine scales, halving each time, the coarsest shorter side >= min_side."""
+    sizes = [size]
+    while len(sizes) < scales and round(sizes[-1] / 2 * aspect) >= min_side:
+        sizes.append(round(sizes[-1] / 2))
+    return sizes[::-1]
+
+
+def split_steps(steps: int, n: int, shares=None) -> list[int]:
+    """Steps per scale. Measured (benchmarks/bench_style.py): coarse steps are cheap and remove most of the
+    loss early, but the features are not scale-invariant, so an upsampled result still needs full-size steps;
+    about 40 % of the steps at half size works best at 256 to 512 px."""
+    shares = shares or {1: [1.0], 2: [0.4, 0.6], 3: [0.25, 0.3, 0.45]}.get(n, [1.0 / n] * n)
+    if len(shares) != n:
+        raise ValueError(f"scale_shares needs {n} numbers, one per scale, got {list(shares)}")
+    counts = [max(1, int(round(steps * s / sum(shares)))) for s in shares]
+    counts[-1] = max(1, steps - sum(counts[:-1])) if steps > sum(counts[:-1]) else counts[-1]
+    return counts
+
+
+def _as_list(style):
+    return list(style) if isinstance(style, (list, tuple)) else [style]
+
+
+def _device_of(content, device, model):
+    if device is not None:
+        return torch.device(device)
+    if isinstance(content, torch.Tensor):
+        return content.device
+    if model is not None:
+        return next(model.parameters()).device
+    from .env import device as best
+
+    return best()
+
+
+def _to_tensor(image, size, device):
+    """PIL image -> (1, 3, H, W) on device; ``size`` is a longest side (int) or (height, width)."""
+    return images.to_tensor(images.resize(image, size), device=device)
+
+
+def stylize(content=None, style=None, *, size: int = 384, steps: int = 200, optimizer: str = "lbfgs", lr=None,
+            content_weight=CONTENT_WEIGHT, style_weight=STYLE_WEIGHT, tv_weight=TV_WEIGHT,
+            content_layers=CONTENT_LAYERS, style_layers=STYLE_LAYERS, layer_weights=None, style_blend=None,
+            style_scale: float = 1.0, init="content", scales: int = 2, scale_shares=None,
+            preserve_colors: bool = False, arch: str = "vgg19", weights=None, pool: str = "max", model=None,
+            device=None, amp="auto", channels_last="auto", progress: bool = True, preview: int = 0,
+            callback=None, seed=None, explode: float = 1e3) -> Stylized:
+    """Paint ``content`` in the style of ``style``; returns ``Stylized(image, record)``.
+
+    content, style: anything ``images.load`` reads (path, PIL, array, tensor); None gives the cat photo and
+        the project's default texture. ``style`` may be a list (blended with ``style_blend`` weights).
+    size: longest side of the result. steps: optimiser steps over all scales (see ``record.evals`` for
+        loss evaluations). scales: coarse-to-fine levels, each twice the last; 1 = tutorials' single scale.
+        scale_shares: the fraction of the steps each scale gets, coarsest first.
+    init: 'content', 'style', 'noise' or a tensor. preserve_colors: transfer luminance only.
+    weights / arch / pool: the VGG (``models.vgg``); 'auto' weights give ImageNet VGG19 online, the offline
+        VGG16 pack here. amp: 'auto' (bf16 where native), 'bf16' or 'off'.
+    preview: show the image in place in a notebook every ``preview`` steps (0: never).
+    callback(state): called after each step; return True to stop. Ctrl-C returns the best image so far.
+    """
+    if optimizer not in ("lbfgs", "adam"):
+        raise ValueError(f"optimizer must be 'lbfgs' or 'adam', got {optimizer!r}")
+    if isinstance(init, str) and init not in ("content", "style", "noise"):
+        raise ValueError(f"init must be 'content', 'style', 'noise' or a tensor, got {init!r}")
+    if steps < 1:
+        raise ValueError(f"steps must be at least 1, got {steps}")
+    if size > config.max_size():
+        warnings.warn(f"size {size} px is above the maximum {config.max_size()} px; using {config.max_size()} "
+                      f"to keep memory bounded (set NSTLIB_MAX_SIZE to change this)", stacklevel=2)
+        size = config.max_size()
+    content_layers, style_layers = list(content_layers), list(style_layers)
+    if not style_layers:
+        raise ValueError("style_layers is empty: give at least one layer, e.g. ['relu1_1', 'relu3_1']")
+    all_layers = content_layers + style_layers
+    dev = _device_of(content, device, model)
+    if model is None:
+        model = load_model(arch, weights, deepest(all_layers), pool, str(dev))
+    check_layers(all_layers, model.arch)
+    dtype = amp_dtype(dev, amp)
+    # channels-last helps bf16 convolutions (oneDNN/AMX on CPUs, tensor cores on GPUs); measured no gain in fp32.
+    cl = dtype is not None if channels_last == "auto" else bool(channels_last)
+    if cl:
+        model.to(memory_format=torch.channels_last)  # same weights, another layout
+    if seed is not None:
+        from .env import seed as set_seed
+
+        set_seed(seed)
+
+    content_img = images.load(images.sample("cat") if content is None else content, size=size)
+    style_imgs = [images.load(textures.draw(textures.DEFAULT) if s is None else s) for s in _as_list(style)]
+    full = (content_img.height, content_img.width)
+    sizes = scale_sizes(size, scales, 32, min(full) / max(full))
+    counts = split_steps(steps, len(sizes), scale_shares)
+    color_source = images.to_tensor(content_img, device=dev)
+
+    record = LossRecord()
+    bar = _progress(sum(counts), progress)
+    show = _Preview(preview, full)
+    start = time.perf_counter()
+    x = best = None
+    try:
+        for index, (side, n_steps) in enumerate(zip(sizes, counts)):
+            c = _to_tensor(content_img, side, dev)
+            hw = tuple(c.shape[-2:])
+            record.sizes.append(hw)
+            st = [_to_tensor(s, max(32, round(side * style_scale)), dev) for s in style_imgs]
+            if preserve_colors:
+                c = luminance(c)
+                st = [match_luminance(luminance(s), c) for s in st]
+            objective = Objective(model, c, st, content_layers=content_layers, style_layers=style_layers,
+                                  layer_weights=layer_weights, style_blend=style_blend,
+                                  content_weight=content_weight, style_weight=style_weight,
+                                  tv_weight=tv_weight, amp_dtype=dtype)
+            x = _initial(init, c, st[0], x, hw, seed)
+            x.requires_grad_(True)
+            best = _Best(x)
+            opt = (torch.optim.LBFGS([x], lr=lr or 1.0, max_iter=1, history_size=50) if optimizer == "lbfgs"
+                   else torch.optim.Adam([x], lr=lr or 0.02))
+            bar.set_description(f"scale {index + 1}/{len(sizes)} {hw[1]}x{hw[0]}")
+
+            def closure(objective=objective, best=best, index=index, x=x):
+                image = x.clamp(0, 1)  # the loss of the image we will return
+                terms = objective(image.contiguous(memory_format=torch.channels_last) if cl else image)
+                total = terms["total"]
+                value = float(total.detach())
+                record.add(terms, index, time.perf_counter() - start)
+                if not math.isfinite(value):
+                    raise _Stop("nan", f"the loss became {value} at scale {index + 1}, step {record.steps}")
+                if best.first is not None and value > explode * max(best.first, _EPS):
+                    raise _Stop("exploded", f"the loss exploded to {value:.3g} (from {best.first:.3g}) at scale "
+                                            f"{index + 1}, step {record.steps}; lower the learning rate")
+                best.offer(x, value)
+                (grad,) = torch.autograd.grad(total, x)
+                x.grad = grad.contiguous()
+                return total
+
+            for _ in range(n_steps):
+                opt.step(closure)
+                record.steps += 1
+                bar.update(1)
+                bar.set_postfix(_postfix(record), refresh=False)
+                show.maybe(record.steps, x)
+                if callback is not None and callback(_State(record, index, hw, x)):
+                    raise _Stop("callback", f"stopped by the callback after {record.steps} steps")
+            with torch.no_grad():  # the final point of the scale has not been evaluated yet
+                last = objective(x.clamp(0, 1))
+                record.add(last, index, time.perf_counter() - start)
+                if math.isfinite(float(last["total"])):
+                    best.offer(x, float(last["total"]))
+            x = best.image.detach()
+    except _Stop as stop:
+        record.stopped, record.message = stop.reason, stop.message + "; returning the best image so far"
+        if stop.reason != "callback":
+            warnings.warn(record.message, RuntimeWarning, stacklevel=2)
+        x = best.image if best is not None else x
+    except KeyboardInterrupt:  # Ctrl-C, the notebook's stop button, or a callback that raises it
+        record.stopped = "interrupted"
+        record.message = f"interrupted after {record.steps} steps; returning the best image so far"
+        print(record.message)
+        x = best.image if best is not None else x
+    finally:
+        bar.close()
+    record.best_loss = best.loss if best is not None else math.inf
+    result = (x if x is not None else color_source).detach()
+    if tuple(result.shape[-2:]) != full:
+        result = F.interpolate(result, size=full, mode="bilinear", align_corners=False)
+    result = result.clamp(0, 1).contiguous()
+    if preserve_colors:
+        result = with_colors_of(result, color_source)
+    show.final(result)
+    return Stylized(result, record)
+
+
+class _Best:
+    """The image with the lowest loss seen at the current scale (what an interrupt returns)."""
+
+    def __init__(self, x):
+        self.image, self.loss, self.first = x.detach().clone(), math.inf, None
+
+    def offer(self, x, loss):
+        if self.first is None:
+            self.first = loss
+        if loss < self.loss:
+            self.image, self.loss = x.detach().clone(), loss
+
+
+class _State(NamedTuple):
+    """What a callback sees after each step."""
+
+    record: LossRecord
+    scale: int
+    size: tuple
+    image: torch.Tensor
+
+
+def _initial(init, content, style, previous, hw, seed):
+    if previous is not None:  # coarse-to-fine: the last scale's result, upsampled
+        return F.interpolate(previous, size=hw, mode="bilinear", align_corners=False).detach().clone()
+    if isinstance(init, torch.Tensor):
+        return F.interpolate(init.to(content.device, torch.float32).reshape(1, 3, *init.shape[-2:]), size=hw,
+                             mode="bilinear", align_corners=False).detach().clone()
+    if init == "content":
+        return content.detach().clone()
+    if init == "style":
+        return F.interpolate(style, size=hw, mode="bilinear", align_corners=False).detach().clone()
+    gen = torch.Generator().manual_seed(0 if seed is None else seed)
+    return torch.rand(1, 3, *hw, generator=gen).to(content.device)
+
+
+def _postfix(record):
+    f = record.final()
+    return {k: f"{v:.3g}" for k, v in f.items()} if f else {}
+
+
+def _progress(total, enabled):
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, disable=not enabled, unit="step", leave=True)
+
+
+class _Preview:
+    """Shows the image in place in a notebook (an IPython display handle), every ``every`` steps."""
+
+    def __init__(self, every, full):
+        self.every, self.full, self.handle = every, full, None
+        if every:
+            try:
+                from IPython import get_ipython
+
+                self.every = every if get_ipython() is not None else 0
+            except ImportError:
+                self.every = 0
+
+    def _show(self, x):
+        from IPython.display import display
+
+        image = images.to_pil(x.detach()).resize(self.full[::-1], Image.Resampling.BILINEAR)
+        if self.handle is None:
+            self.handle = display(image, display_id=True)
+        else:
+            self.handle.update(image)
+
+    def maybe(self, step, x):
+        if self.every and step % self.every == 0:
+            self._show(x)
+
+    def final(self, x):
+        if self.every and self.handle is not None:
+            self._show(x)
+
+
+# ------------------------------------------------------------------------------------------- exercises
+
+
+def check_gram(fn) -> bool:
+    """Exercise: ``fn(features)`` should return nstlib's normalised Gram matrix. Prints why if not."""
+    torch.manual_seed(0)
+    feats = torch.rand(1, 4, 5, 6)
+    got, want = fn(feats), gram(feats)
+    if tuple(got.shape) != tuple(want.shape):
+        print(f"Not yet: the shape is {tuple(got.shape)}, expected {tuple(want.shape)} (batch, C, C).")
+        return False
+    ratio = float(got.sum() / want.sum())
+    if torch.allclose(got.float(), want, rtol=1e-4, atol=1e-6):
+        print("Right: G = F Fᵀ / (C·H·W), the same for any image size.")
+        return True
+    for name, k in (("H·W", 4), ("C", 30), ("nothing", 120)):
+        if abs(ratio - k) < 1e-3 * k:
+            print(f"Almost: your Gram is {k}x too large: you divided by {name} instead of C·H·W.")
+            return False
+    print(f"Not yet: your values differ from F Fᵀ / (C·H·W) (ratio of sums {ratio:.3g}).")
+    return False
+
+
+def check_weight_mapping(answer: float, tutorial_weight: float, channels: int) -> bool:
+    """Exercise: a tutorial divides the Gram by C·H·W (as nstlib does) but averages the squared error over
+    the C² entries (``F.mse_loss``) instead of summing. Which nstlib-style weight on ``‖G − A‖²`` equals it?"""
+    want = tutorial_weight / channels**2
+    if math.isclose(answer, want, rel_tol=1e-3):
+        print(f"Right: {tutorial_weight:g} x mean over {channels}² entries = {want:.3g} x the sum.")
+        return True
+    if math.isclose(answer, tutorial_weight / channels, rel_tol=1e-3):
+        print("Almost: a C x C matrix has C² entries, not C.")
+    else:
+        print(f"Not yet: mean = sum / (number of entries); try again (got {answer:.3g}).")
+    return False
