@@ -63,7 +63,8 @@ def _cmd_env(args) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m nstlib", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m nstlib",
+                                     description="The course's command line: weights, environment, lesson tools.")
     sub = parser.add_subparsers(dest="command", required=True)
 
     weights = sub.add_parser("weights", help="list, fetch, import and verify pretrained weights")
@@ -94,13 +95,11 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-#: Lesson modules append functions that add their sub-commands to the parser.
-COMMANDS: list = []
-from .style_cli import register as _register_stylize  # noqa: E402  (python -m nstlib stylize)
+#: Each lesson's sub-commands: functions that add their parser to the sub-parsers (registered in order).
+from .shapes_classifier import register as _register_train_shapes  # noqa: E402
+from .style_cli import register as _register_stylize  # noqa: E402
 
-COMMANDS.append(_register_stylize)
-
-from . import shapes_classifier  # noqa: E402,F401  (registers python -m nstlib train-shapes)
+COMMANDS: list = [_register_stylize, _register_train_shapes]
 
 
 def main(argv=None) -> int:

@@ -170,33 +170,6 @@ def _cmd_train(args) -> int:
     return 0
 
 
-register.command = "train-shapes"
-
-
-def _register() -> None:
-    """Add ``train-shapes`` to the CLI's ``COMMANDS`` (``nstlib/__main__.py`` imports this module for that).
-
-    Run as ``python -m nstlib`` the CLI module is ``__main__``, not ``nstlib.__main__``; imported first from
-    elsewhere, this module imports the CLI so that ``nstlib.__main__.main(["train-shapes"])`` still works.
-    """
-    import importlib
-    import sys
-
-    def is_cli(module):
-        spec = getattr(module, "__spec__", None)
-        commands = getattr(module, "COMMANDS", None)
-        return spec is not None and spec.name == "nstlib.__main__" and isinstance(commands, list)
-
-    clis = [m for m in (sys.modules.get("nstlib.__main__"), sys.modules.get("__main__")) if is_cli(m)]
-    if not clis:
-        clis = [importlib.import_module("nstlib.__main__")]  # its import line re-enters here: already loaded
-    for module in clis:
-        if not any(getattr(f, "command", None) == register.command for f in module.COMMANDS):
-            module.COMMANDS.append(register)
-
-
-_register()
-
 if __name__ == "__main__":
     import sys
 
