@@ -99,6 +99,9 @@ COMMANDS: list = []
 from .style_cli import register as _register_stylize  # noqa: E402  (python -m nstlib stylize)
 
 COMMANDS.append(_register_stylize)
+from .fast_cli import register as _register_fast  # noqa: E402  (train-fast, stylize --model)
+
+COMMANDS.append(_register_fast)
 
 
 def main(argv=None) -> int:
