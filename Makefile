@@ -1,5 +1,6 @@
 # The course in two commands:  make lab   (set up, fetch weights, start JupyterLab)
-#                              make test  (set up, fetch the offline pack, lint, unit tests, notebooks)
+#                              make test  (set up, fetch the offline pack, lint, unit tests, notebooks,
+#                                          and the studio in a real browser)
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
@@ -7,7 +8,7 @@ STAMP  := $(VENV)/.nstlib-installed
 # JupyterLab refuses to run as root unless told to (containers, some classroom images).
 LAB_ARGS ?= $(if $(filter 0,$(shell id -u)),--allow-root)
 
-.PHONY: setup lab weights test unit notebooks lint bench clean-venv
+.PHONY: setup lab weights test unit notebooks e2e chromium lint bench gallery clean-venv
 
 setup: $(STAMP)
 
@@ -30,16 +31,35 @@ lint: setup
 
 unit: setup
 	$(BIN)/python -m nstlib weights fetch offline
-	$(BIN)/python -m pytest tests
+	$(BIN)/python -m pytest tests --ignore=tests/e2e
 
 notebooks: setup
 	$(BIN)/python -m nstlib weights fetch offline
 	NSTLIB_SMOKE=1 MPLBACKEND=Agg $(BIN)/python -m pytest --nbval-lax -p no:cacheprovider notebooks
 
-test: lint unit notebooks
+# The studio in headless Chromium, driven by Playwright (Debian's chromium; no browser download).
+e2e: setup
+	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || $(MAKE) chromium
+	$(BIN)/python -m nstlib weights fetch offline
+	$(BIN)/python -m pytest tests/e2e -v
+
+chromium:
+	@if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	  export DEBIAN_FRONTEND=noninteractive; \
+	  apt-get install -y -qq chromium >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq chromium; }; \
+	else \
+	  echo "The browser test needs Chromium: install it (sudo apt-get install chromium), or run"; \
+	  echo "'make lint unit notebooks' for everything else."; exit 1; \
+	fi
+
+test: lint unit notebooks e2e
 
 bench: setup
 	for script in benchmarks/bench_*.py; do $(BIN)/python $$script || exit 1; done
+
+# Small PNGs for the README, made by the project's own commands.
+gallery: setup
+	$(BIN)/python tools/make_gallery.py
 
 clean-venv:
 	rm -rf $(VENV)

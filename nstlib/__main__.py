@@ -95,11 +95,13 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-#: Each lesson's sub-commands: functions that add their parser to the sub-parsers (registered in order).
+#: Each lesson's sub-commands: functions that add their parser to the sub-parsers, in this order (``fast``
+#: extends ``stylize`` with ``--model``, so it comes after it).
+from .fast_cli import register as _register_fast  # noqa: E402
 from .shapes_classifier import register as _register_train_shapes  # noqa: E402
 from .style_cli import register as _register_stylize  # noqa: E402
 
-COMMANDS: list = [_register_stylize, _register_train_shapes]
+COMMANDS: list = [_register_stylize, _register_train_shapes, _register_fast]
 
 
 def main(argv=None) -> int:

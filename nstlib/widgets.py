@@ -3,18 +3,38 @@
 ``explorer(render, layer=[...], channel=(0, 63))`` shows ipywidgets controls that call ``render`` with
 their values; under nbval, in smoke mode, or with NSTLIB_STATIC=1 it calls ``render`` once with the first
 value of each control, so the notebook still shows a picture and runs headless.
+
+The style studio (lesson 6): lesson 4's optimisation and lesson 5's fast models behind a few widgets.
+
+``StyleStudio()`` shows content and style pickers (samples, the project's textures, uploads), sliders
+for the loss weights, size and steps, Run and Stop buttons, a preview that updates during the run, and
+Save. The work runs in a background thread so that Stop (and the rest of the notebook) stays responsive.
+Every control can also be driven from code (``studio.style_weight.value = 10; studio.run(wait=True)``),
+which is how the tests use it; with no front end, ``show()`` runs the defaults once and shows the result.
 """
 
 from __future__ import annotations
 
+import io
 import os
+import threading
+import time
+from pathlib import Path
 
-from . import config
+import torch
+
+from . import config, images, textures
+
+
+def _flag(name: str) -> bool:
+    return os.environ.get(name, "").strip().lower() in {"1", "true", "yes", "on"}
 
 
 def interactive_available() -> bool:
-    """False in smoke mode, with NSTLIB_STATIC=1, or outside IPython; True in a notebook front end."""
-    if config.smoke() or os.environ.get("NSTLIB_STATIC", "").strip().lower() in {"1", "true", "yes", "on"}:
+    """True in a notebook front end; False in smoke mode, with NSTLIB_STATIC=1, or outside IPython.
+
+    NSTLIB_INTERACTIVE=1 keeps the widgets in smoke mode (the browser test runs the studio that way)."""
+    if _flag("NSTLIB_STATIC") or (config.smoke() and not _flag("NSTLIB_INTERACTIVE")):
         return False
     try:
         from IPython import get_ipython
@@ -42,3 +62,229 @@ def explorer(render, **controls):
 
         return ipywidgets.interact(render, **controls)
     return render(**{name: _first(control) for name, control in controls.items()})
+
+
+PRESENTER_CSS = """
+<style>
+.jp-OutputArea-output, .widget-label, .widget-readout, .widget-dropdown select, .widget-button,
+.widget-toggle-button, .widget-html-content, .widget-upload { font-size: 17px !important; }
+.widget-button, .widget-toggle-button, .widget-upload { height: 38px !important; }
+.widget-label { min-width: 130px !important; }
+</style>
+"""
+
+
+def presenter_mode(on: bool = True):
+    """One call before class: large matplotlib fonts and larger widget text, readable on a projector."""
+    from .plotting import presenter_mode as figures
+
+    figures(on)
+    if on:
+        try:
+            from IPython.display import HTML, display
+        except ImportError:
+            return
+        display(HTML(PRESENTER_CSS))
+
+
+# ------------------------------------------------------------------------------------------- the studio
+
+UPLOAD = "(uploaded file)"
+
+
+def _png(image) -> bytes:
+    buffer = io.BytesIO()
+    (image if hasattr(image, "save") else images.to_pil(image)).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def _uploaded_image(upload):
+    """The last file of an ipywidgets FileUpload (ipywidgets 8: a tuple of dicts) as a PIL image."""
+    value = upload.value
+    if not value:
+        raise ValueError("choose a file with the upload button first")
+    item = value[-1] if isinstance(value, (tuple, list)) else list(value.values())[-1]
+    content = item["content"]
+    return images.load(io.BytesIO(content.tobytes() if hasattr(content, "tobytes") else bytes(content)))
+
+
+class StyleStudio:
+    """An interactive style-transfer studio; ``display(studio)`` or ``studio.show()`` in a notebook."""
+
+    def __init__(self, size: int | None = None, steps: int | None = None, weights=None, device=None,
+                 preview_every: int = 5, out_dir: str | Path = "out"):
+        import ipywidgets as w
+
+        from . import fast, style
+
+        self.weights, self.device, self.preview_every = weights, device, preview_every
+        self.out_dir = Path(out_dir)
+        self.result: torch.Tensor | None = None
+        self.record = None
+        self.runs = 0
+        self._thread: threading.Thread | None = None
+        self._stop = threading.Event()
+        self._lock = threading.Lock()
+
+        look = {"style": {"description_width": "140px"}, "layout": w.Layout(width="400px")}
+        upload_layout = {"layout": w.Layout(width="200px", margin="0 0 0 144px")}
+        self.content = w.Dropdown(options=images.sample_names() + [UPLOAD], value="cat", description="Content", **look)
+        self.content_upload = w.FileUpload(accept="image/*", multiple=False, description="Upload content",
+                                           **upload_layout)
+        self.style = w.Dropdown(options=textures.names() + images.sample_names() + [UPLOAD], value=textures.DEFAULT,
+                                description="Style", **look)
+        self.style_upload = w.FileUpload(accept="image/*", multiple=False, description="Upload style", **upload_layout)
+        models = fast.available()
+        self.mode = w.ToggleButtons(options=["optimise", "fast model"], value="optimise", description="Method",
+                                    style=look["style"])
+        self.model = w.Dropdown(options=models, value=models[0] if models else None, description="Fast model",
+                                **look)
+        self.style_weight = w.FloatLogSlider(value=style.STYLE_WEIGHT, base=10, min=-1, max=2, step=0.1,
+                                             description="Style weight", **look)
+        self.content_weight = w.FloatLogSlider(value=style.CONTENT_WEIGHT, base=10, min=-1, max=1, step=0.1,
+                                               description="Content weight", **look)
+        self.tv_weight = w.FloatLogSlider(value=style.TV_WEIGHT, base=10, min=-2, max=2, step=0.1,
+                                          description="TV weight", **look)
+        self.size = w.IntSlider(value=size or config.pick(256, 64), min=64, max=768, step=32, description="Size",
+                                **look)
+        self.steps = w.IntSlider(value=steps or config.pick(60, 3), min=1, max=400, description="Steps", **look)
+        self.run_button = w.Button(description="Run", button_style="success", icon="play")
+        self.stop_button = w.Button(description="Stop", button_style="danger", icon="stop", disabled=True)
+        self.save_button = w.Button(description="Save", icon="download", disabled=True)
+        self.status = w.HTML(value="Choose a content and a style, then press Run.")
+        self.preview = w.Image(format="png", layout=w.Layout(width="512px", height="auto", object_fit="contain",
+                                                             border="1px solid #ccc"))
+        self.preview.value = _png(images.resize(self.content_image(), 512))
+
+        self.run_button.on_click(lambda _: self.run())
+        self.stop_button.on_click(lambda _: self.stop())
+        self.save_button.on_click(lambda _: self.save())
+        self.mode.observe(lambda _: self._sync_mode(), names="value")
+        self._sync_mode()
+        controls = w.VBox([self.content, self.content_upload, self.style, self.style_upload, self.mode, self.model,
+                           self.style_weight, self.content_weight, self.tv_weight, self.size, self.steps,
+                           w.HBox([self.run_button, self.stop_button, self.save_button]), self.status])
+        self.widget = w.HBox([controls, self.preview])
+
+    # ------------------------------------------------------------------------------------------- inputs
+
+    def content_image(self):
+        if self.content.value == UPLOAD:
+            return _uploaded_image(self.content_upload)
+        return images.sample(self.content.value)
+
+    def style_image(self):
+        if self.style.value == UPLOAD:
+            return _uploaded_image(self.style_upload)
+        if self.style.value in textures.names():
+            return textures.draw(self.style.value)
+        return images.sample(self.style.value)
+
+    def _sync_mode(self):
+        fast_mode = self.mode.value == "fast model"
+        self.model.disabled = not fast_mode
+        for control in (self.style, self.style_upload, self.style_weight, self.content_weight, self.tv_weight,
+                        self.steps):
+            control.disabled = fast_mode
+
+    # ------------------------------------------------------------------------------------------- running
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def run(self, wait: bool = False):
+        """Start a run in the background (``wait=True``: block until it ends). Returns the thread."""
+        if self.running:
+            self.status.value = "Already running: press Stop first."
+            return self._thread
+        self._stop.clear()
+        self.run_button.disabled, self.stop_button.disabled = True, False
+        self._thread = threading.Thread(target=self._work, name="nstlib-studio", daemon=True)
+        self._thread.start()
+        if wait:
+            self._thread.join()
+        return self._thread
+
+    def stop(self):
+        """Ask the run to stop after the current step; the best image so far is kept."""
+        self._stop.set()
+        self.status.value = "Stopping after this step..."
+
+    def _show(self, image):
+        self.preview.value = _png(image)
+
+    def _work(self):
+        from . import fast, style
+
+        start = time.perf_counter()
+        try:
+            content = self.content_image()
+            if self.mode.value == "fast model":
+                net = fast.load(self.model.value, device=self.device)
+                result = fast.stylize(net, content, size=self.size.value)
+                self.record = None
+                what = f"fast model '{self.model.value}'"
+            else:
+                def on_step(state):
+                    if self.preview_every and state.record.steps % self.preview_every == 0:
+                        self._show(state.image)
+                        self.status.value = (f"step {state.record.steps}/{self.steps.value}, "
+                                             f"loss {state.record.total[-1]:.3g}")
+                    return self._stop.is_set()
+
+                out = style.stylize(content, self.style_image(), size=self.size.value, steps=self.steps.value,
+                                    style_weight=self.style_weight.value, content_weight=self.content_weight.value,
+                                    tv_weight=self.tv_weight.value, weights=self.weights, device=self.device,
+                                    progress=False, callback=on_step)
+                result, self.record = out.image, out.record
+                what = f"{out.record.steps} steps ({out.record.stopped})"
+            with self._lock:
+                self.result = result.detach().cpu()
+                self.runs += 1
+            self._show(self.result)
+            self.status.value = f"Done: {what} in {time.perf_counter() - start:.1f} s. Save keeps it."
+        except Exception as error:  # shown in the studio, not lost in a background thread
+            self.status.value = f"<b>Error:</b> {type(error).__name__}: {error}"
+        finally:
+            self.run_button.disabled, self.stop_button.disabled = False, True
+            self.save_button.disabled = self.result is None
+
+    # ------------------------------------------------------------------------------------------- output
+
+    def save(self, path: str | Path | None = None) -> Path:
+        """Write the last result as a PNG (default: out/studio-<time>.png); returns the path."""
+        if self.result is None:
+            raise RuntimeError("nothing to save yet: press Run first")
+        path = Path(path) if path else self.out_dir / f"studio-{time.strftime('%Y%m%d-%H%M%S')}.png"
+        images.save(self.result, path)
+        self.status.value = f"Saved <code>{path}</code>"
+        return path
+
+    def show(self):
+        """The studio in a live notebook; with no front end (nbval, smoke mode) one run of the defaults."""
+        from IPython.display import display
+
+        if interactive_available():
+            display(self.widget)
+            return self
+        self.run(wait=True)
+        display(images.to_pil(self.result) if self.result is not None else self.status.value)
+        return self
+
+    def _ipython_display_(self):
+        from IPython.display import display
+
+        display(self.widget)
+
+
+def check_fast_run(studio: StyleStudio) -> bool:
+    """Lesson 6 exercise: did the last run use a trained fast model?"""
+    if studio.runs == 0 or studio.result is None:
+        print("Run the studio first (studio.run(wait=True)).")
+        return False
+    if studio.mode.value == "fast model" and studio.record is None:
+        print(f"Right: the '{studio.model.value}' network stylized the photo in one pass, no optimisation steps.")
+        return True
+    print("Not yet: the last run optimised the image. Set studio.mode.value = 'fast model' and run again.")
+    return False

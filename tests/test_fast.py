@@ -1,0 +1,155 @@
+import json
+
+import pytest
+import torch
+from PIL import Image
+
+from nstlib import fast, images, models, style, textures
+
+TINY = dict(crop=32, batch=2, width=4, n_residual=1, style_size=64, weights="random", seed=0)
+
+
+def test_output_has_the_input_size_and_range_for_any_size():
+    net = fast.TransformerNet(width=4, n_residual=1).eval()
+    for h, w in ((64, 64), (37, 53), (33, 90)):
+        out = fast.stylize(net, torch.rand(2, 3, h, w))
+        assert out.shape == (2, 3, h, w) and 0 <= out.min() and out.max() <= 1
+
+
+def test_upsampling_is_resize_convolution_not_transposed_convolution():
+    net = fast.TransformerNet()
+    kinds = {type(m) for m in net.modules()}
+    assert torch.nn.ConvTranspose2d not in kinds
+    assert torch.nn.Upsample in kinds and torch.nn.InstanceNorm2d in kinds
+
+
+def test_stylize_takes_images_lists_and_batches():
+    net = fast.TransformerNet(width=4, n_residual=1).eval()
+    one = fast.stylize(net, images.sample("cat"), size=64)
+    assert one.shape == (1, 3, 43, 64)
+    many = fast.stylize(net, [images.sample("cat", size=64), images.sample("coffee", size=64)])
+    assert [t.shape for t in many] == [(3, 43, 64), (3, 43, 64)]
+    batch = fast.stylize(net, torch.rand(5, 3, 40, 40), batch_size=2)
+    assert batch.shape == (5, 3, 40, 40)
+
+
+def test_photo_crops_are_reproducible_and_sized():
+    a = fast.PhotoCrops(crop=48, seed=1).sample(3)
+    b = fast.PhotoCrops(crop=48, seed=1).sample(3)
+    assert a.shape == (3, 3, 48, 48) and torch.equal(a, b)
+
+
+def test_photo_crops_from_a_folder(tmp_path):
+    images.sample("rocket", size=120).save(tmp_path / "rocket.png")
+    crops = fast.PhotoCrops(names=(), folder=tmp_path, crop=32)
+    assert len(crops.photos) == 1 and crops.sample(2).shape == (2, 3, 32, 32)
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(ValueError, match="no .jpg/.png images"):
+        fast.PhotoCrops(names=(), folder=tmp_path / "empty")
+
+
+def test_training_lowers_the_perceptual_loss():
+    torch.manual_seed(0)
+    net, record = fast.train(steps=40, lr=1e-2, progress=False, device="cpu", **TINY)
+    losses = record.losses["total"]
+    assert len(losses) == 40 and record.stopped == "finished"
+    assert sum(losses[-5:]) / 5 < 0.8 * sum(losses[:5]) / 5
+    assert not net.training
+
+
+def test_checkpoint_and_resume_continue_the_run(tmp_path):
+    ckpt = tmp_path / "run.pth"
+    fast.train(steps=3, checkpoint=ckpt, checkpoint_every=2, progress=False, device="cpu", **TINY)
+    state = torch.load(ckpt, weights_only=True)
+    assert state["step"] == 3 and state["settings"]["crop"] == 32
+    net, record = fast.train(steps=5, resume=ckpt, checkpoint=ckpt, progress=False, device="cpu", **TINY)
+    assert record.step == 5 and len(record.losses["total"]) == 5
+
+
+def test_interrupt_returns_the_network(monkeypatch, capsys):
+    calls = {"n": 0}
+    original = fast.PhotoCrops.sample
+
+    def sample(self, batch):
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise KeyboardInterrupt
+        return original(self, batch)
+
+    monkeypatch.setattr(fast.PhotoCrops, "sample", sample)
+    net, record = fast.train(steps=10, progress=False, device="cpu", **TINY)
+    assert record.stopped == "interrupted" and record.step == 2
+    assert "interrupted at step 2" in capsys.readouterr().out
+    assert isinstance(net, fast.TransformerNet)
+
+
+def test_unknown_setting_is_named():
+    with pytest.raises(TypeError, match="unknown setting 'stile'.*style_weight"):
+        fast.train(stile="mosaic", progress=False)
+
+
+def test_export_and_load_round_trip(tmp_path):
+    net = fast.TransformerNet(width=4, n_residual=1).eval()
+    path = fast.export(net, tmp_path / "mine.pth", settings={"style": "mosaic"})
+    loaded = fast.load(path)
+    assert loaded.meta["settings"]["style"] == "mosaic"
+    x = torch.rand(1, 3, 32, 32)
+    assert torch.allclose(fast.stylize(net, x), fast.stylize(loaded, x), atol=2e-2)
+    with pytest.raises(KeyError, match="available"):
+        fast.load("no-such-style")
+    path.with_suffix(".json").unlink()
+    with pytest.raises(FileNotFoundError, match="settings file"):
+        fast.load(path)
+
+
+def test_animated_gif_is_stylized_frame_by_frame(tmp_path):
+    net = fast.TransformerNet(width=4, n_residual=1).eval()
+    out = fast.stylize_animation(net, fast.sample_gif(), tmp_path / "out.gif")
+    with Image.open(fast.sample_gif()) as src, Image.open(out) as dst:
+        assert dst.n_frames == src.n_frames and dst.size == src.size
+
+
+def test_folder_of_frames(tmp_path):
+    frames = tmp_path / "frames"
+    frames.mkdir()
+    for i in range(3):
+        images.sample("cat", size=48).save(frames / f"{i:03d}.png")
+    net = fast.TransformerNet(width=4, n_residual=1).eval()
+    out = fast.stylize_animation(net, frames, tmp_path / "styled")
+    assert sorted(p.name for p in out.iterdir()) == ["000.png", "001.png", "002.png"]
+
+
+# --- the shipped models ------------------------------------------------------------------------------
+
+
+def test_at_least_two_models_are_shipped_with_their_settings():
+    names = fast.available()
+    assert len(names) >= 2
+    for name in names:
+        meta = json.loads((fast.DATA / f"fast_{name}.json").read_text())
+        assert meta["settings"]["steps"] >= 500 and "command" in meta
+
+
+@pytest.fixture(scope="module")
+def vgg():
+    return models.vgg("vgg16", "offline", last_layer="relu4_1", verbose=False)
+
+
+@pytest.mark.parametrize("name", fast.available())
+def test_shipped_models_move_a_held_out_photo_towards_their_style(name, vgg):
+    net = fast.load(name)
+    photo = images.to_tensor(images.sample(fast.HELD_OUT_PHOTOS[0]), size=192)
+    out = fast.stylize(net, photo)
+    target = images.to_tensor(textures.draw(net.meta["settings"]["style"], size=256))
+    layers = ["relu1_1", "relu2_1", "relu3_1", "relu4_1"]
+    with torch.no_grad():
+        grams = {n: style.gram(f) for n, f in vgg.extract(target, layers).items()}
+
+        def style_distance(x):
+            feats = vgg.extract(x, layers)
+            return sum(float(style.relative_error(style.gram(feats[n]), grams[n])) for n in layers)
+
+        content_kept = float(style.relative_error(vgg.extract(out, ["relu2_2"])["relu2_2"],
+                                                  vgg.extract(photo, ["relu2_2"])["relu2_2"]))
+    assert style_distance(out) < 0.5 * style_distance(photo)
+    assert content_kept < 1.0  # still the photo, not just texture
