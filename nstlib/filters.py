@@ -212,7 +212,7 @@ def random_affine(x: torch.Tensor, pad: int = 12, jitter: int = 8, scale=(0.9, 1
 # ------------------------------------------------------------------------------------------- nstlib's loop
 
 
-def visualize(model, layer: str, channels, size=128, steps: int = 128, lr: float = 0.05, transforms: bool = True,
+def visualize(model, layer: str, channels, size=128, steps: int = 200, lr: float = 0.1, transforms: bool = True,
               octaves: int = 1, decay: float = 1.0, seed: int | None = 0, callback=None, progress: bool = True,
               target: float | None = None) -> Result:
     """Patterns that maximise each filter's mean activation: Fourier + decorrelated colour parametrisation,
@@ -222,6 +222,7 @@ def visualize(model, layer: str, channels, size=128, steps: int = 128, lr: float
         from the previous one upsampled; on a CPU this buys most of the structure for little time.
     target: stop as soon as the batch's mean objective, measured on the untransformed images, reaches it
         (the benchmark uses this). ``result.history`` holds the mean objective under the step's transform.
+    steps are optimiser steps; Adam evaluates the network once per step (forward and backward).
     Interrupting (Ctrl-C) returns the images so far.
     """
     channels = check_channels(model, layer, channels)
@@ -291,7 +292,7 @@ def _octave_plan(steps: int, octaves: int, h: int, w: int):
 # ------------------------------------------------------------------------------------------- beyond the anchors
 
 
-def dream(model, image: torch.Tensor, layer: str, steps: int = 20, lr: float = 0.02, octaves: int = 1,
+def dream(model, image: torch.Tensor, layer: str, steps: int = 10, lr: float = 0.008, octaves: int = 1,
           octave_scale: float = 1.4, jitter: int = 16, progress: bool = True) -> torch.Tensor:
     """DeepDream-style: change a photo so that a whole layer responds more (mean squared ReLU output).
 
