@@ -232,7 +232,9 @@ def explore(model, images: dict, layers=None, size: int = 224):
         acts = acts_for(image)
         n_pages = math.ceil(acts[layer].shape[1] / 16)
         fig = show_channels(acts, layer, page=min(page, n_pages - 1), per_page=16, size=1.6)
-        plt.show()
+        if widgets.interactive_available():
+            plt.show()  # inside the widget's output area; returning the figure would draw it twice
+            return None
         return fig
 
     return widgets.explorer(render, image=list(images), layer=layers, page=(0, max_pages - 1))
