@@ -1,0 +1,286 @@
+"""Lesson 1: how does each layer transform an image? Capture, draw and measure intermediate activations.
+
+``capture_all`` records every convolution and pooling output of a VGG for one image; ``show_channels``
+draws one layer's channels as a grid with per-channel contrast (pages of channels so all of a 512-channel
+layer can be browsed); ``show_first_filters`` draws conv1_1's weights as RGB patches; ``blank_fraction``
+measures what the lesson claims, that deeper layers have more channels that stay silent for an image.
+"""
+
+from __future__ import annotations
+
+import math
+
+import matplotlib.pyplot as plt
+import numpy as np
+import torch
+
+from .layers import CHANNELS, check_layers, layer_names
+
+# ------------------------------------------------------------------------------------------- capturing
+
+
+def conv_and_pool_layers(arch: str = "vgg16") -> list[str]:
+    """conv1_1, conv1_2, pool1, conv2_1, ... pool5: the layers lesson 1 looks at."""
+    return [n for n in layer_names(arch) if n.startswith(("conv", "pool"))]
+
+
+def capture_all(model, image: torch.Tensor, layers=None) -> dict[str, torch.Tensor]:
+    """Every conv and pool output of ``model`` for ``image`` (1, 3, H, W) in [0, 1], detached, as a dict.
+
+    Conv outputs are taken before their ReLU (the network's ReLUs are not in place), so negative values,
+    which the ReLU will silence, are visible too.
+    """
+    if layers is None:
+        layers = [n for n in conv_and_pool_layers(model.arch) if n in model.layer_names]
+    layers = check_layers(layers, model.arch)
+    available = [n for n in layers if n in model.layer_names]
+    if len(available) < len(layers):
+        missing = [n for n in layers if n not in available]
+        raise KeyError(f"layer(s) {missing} come after this model's last layer {model.layer_names[-1]}: "
+                       f"build it with models.vgg(last_layer={missing[-1]!r}) or deeper")
+    with torch.no_grad():
+        return {name: t.detach() for name, t in model.extract(image, layers).items()}
+
+
+def describe(acts: dict[str, torch.Tensor]) -> list[str]:
+    """One line per layer: name, channels and spatial size."""
+    return [f"{name:<8} {t.shape[1]:>4} channels  {t.shape[2]:>3} x {t.shape[3]:<3}" for name, t in acts.items()]
+
+
+def check_channel(acts: torch.Tensor, channel: int, layer: str = "this layer") -> int:
+    n = acts.shape[1]
+    if not isinstance(channel, (int, np.integer)) or not 0 <= channel < n:
+        raise IndexError(f"channel {channel!r} does not exist in {layer}, which has {n} channels: use 0 to {n - 1}")
+    return int(channel)
+
+
+# ------------------------------------------------------------------------------------------- measuring
+
+
+def blank_fraction(acts: torch.Tensor, threshold: float = 0.0) -> float:
+    """Share of channels that are blank for this image: no position above ``threshold``.
+
+    For a conv output (before the ReLU) that means the ReLU turns the whole channel to zero; for a pool
+    output (after a ReLU) that it is zero everywhere. ``acts``: (1, C, H, W) or (C, H, W).
+    """
+    t = acts.detach()
+    if t.ndim == 4:
+        if t.shape[0] != 1:
+            raise ValueError(f"one image at a time, please: got a batch of {t.shape[0]}")
+        t = t[0]
+    if t.ndim != 3:
+        raise ValueError(f"expected activations of shape (1, C, H, W) or (C, H, W), got {tuple(acts.shape)}")
+    peak = t.flatten(1).amax(dim=1)
+    return (peak <= threshold).float().mean().item()
+
+
+def zero_fraction(acts: torch.Tensor) -> float:
+    """Share of all values (channels x positions) that the ReLU sets to zero: how sparse the layer's map is."""
+    return (acts.detach() <= 0).float().mean().item()
+
+
+def blank_fractions(model, images: dict, layers=None, size: int = 224, threshold: float = 0.0) -> dict:
+    """{image name: {layer: blank fraction}} for several images (name -> PIL image, tensor or sample name)."""
+    from . import images as I
+
+    param = next(model.parameters())
+    out = {}
+    for name, src in images.items():
+        src = I.sample(src) if isinstance(src, str) else src
+        x = src if isinstance(src, torch.Tensor) else I.to_tensor(src, size, param.device, param.dtype)
+        acts = capture_all(model, x.to(param.device, param.dtype), layers)
+        out[name] = {layer: blank_fraction(t, threshold) for layer, t in acts.items()}
+    return out
+
+
+# ------------------------------------------------------------------------------------------- drawing
+
+
+def normalize_channels(acts: torch.Tensor) -> torch.Tensor:
+    """Per-channel contrast: each channel of (C, H, W) stretched to [0, 1] (a constant channel becomes 0)."""
+    t = acts.detach().float()
+    lo = t.flatten(1).amin(1).view(-1, 1, 1)
+    hi = t.flatten(1).amax(1).view(-1, 1, 1)
+    span = hi - lo
+    return torch.where(span > 0, (t - lo) / span.clamp(min=1e-12), torch.zeros_like(t))
+
+
+def show_channels(acts: dict, layer: str, page: int = 0, per_page: int = 32, ncols: int = 8, cmap="viridis",
+                  size: float = 1.9, relu: bool = True):
+    """One page of ``layer``'s channels as a grid, each with its own contrast; blank channels are marked.
+
+    ``page`` 0 shows channels 0 .. per_page - 1, page 1 the next ones, and so on. ``relu``: show what the
+    next layer receives (negative values clipped to 0) rather than the raw conv output. Returns the figure.
+    """
+    import matplotlib
+
+    if layer not in acts:
+        raise KeyError(f"no activations for layer {layer!r}; captured layers are: {', '.join(acts)}")
+    t = acts[layer][0].clamp(min=0) if relu else acts[layer][0]
+    n_pages = math.ceil(t.shape[0] / per_page)
+    if not 0 <= page < n_pages:
+        raise IndexError(f"{layer} has {t.shape[0]} channels, {n_pages} pages of {per_page}: use page 0 to "
+                         f"{n_pages - 1}")
+    idx = list(range(page * per_page, min(t.shape[0], (page + 1) * per_page)))
+    shown = normalize_channels(t[idx]).cpu().numpy()
+    peaks = t[idx].flatten(1).amax(1).cpu().numpy()
+    nrows = math.ceil(len(idx) / ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(size * ncols, size * nrows + 0.8), squeeze=False)
+    colormap = matplotlib.colormaps[cmap]
+    for ax in axes.flat:
+        ax.set_axis_off()
+    for k, (ax, c) in enumerate(zip(axes.flat, idx)):
+        blank = peaks[k] <= 0
+        ax.imshow(np.zeros_like(shown[k]) if blank else shown[k], cmap=colormap, vmin=0, vmax=1)
+        ax.set_title(f"{c}" + (" blank" if blank else ""), fontsize=12, color="grey" if blank else "black")
+    fig.suptitle(f"{layer}: channels {idx[0]}-{idx[-1]} of {t.shape[0]}, {t.shape[1]}x{t.shape[2]} px "
+                 f"(page {page + 1}/{n_pages})", fontsize=16)
+    fig.tight_layout()
+    return fig
+
+
+def show_layers(acts: dict, layers=None, channels: int = 8, size: float = 1.9, cmap="viridis", relu: bool = True):
+    """The first ``channels`` channels of several layers, one row per layer, labelled with name and size."""
+    import matplotlib
+
+    layers = list(acts) if layers is None else layers
+    fig, axes = plt.subplots(len(layers), channels, figsize=(size * channels + 1.5, size * len(layers)),
+                             squeeze=False)
+    colormap = matplotlib.colormaps[cmap]
+    for row, layer in zip(axes, layers):
+        t = acts[layer][0].clamp(min=0) if relu else acts[layer][0]
+        shown = normalize_channels(t[:channels]).cpu().numpy()
+        for c, ax in enumerate(row):
+            ax.set_xticks([])
+            ax.set_yticks([])
+            ax.imshow(shown[c], cmap=colormap, vmin=0, vmax=1)
+        row[0].set_ylabel(f"{layer}\n{t.shape[0]}ch {t.shape[1]}x{t.shape[2]}", fontsize=13, rotation=0,
+                          ha="right", va="center")
+    fig.tight_layout()
+    return fig
+
+
+def first_layer_filters(model) -> torch.Tensor:
+    """conv1_1's 64 weights as RGB patches (64, 3, 3, 3) in [0, 1], each filter normalised on its own.
+
+    The offline pack's network reads BGR (Caffe), so its weights are flipped to RGB first: what you see is
+    the colour each filter responds to.
+    """
+    w = model.features.conv1_1.weight.detach().float().cpu()
+    if type(model.preprocess).__name__ == "CaffePreprocess":
+        w = w.flip(1)
+    lo = w.flatten(1).amin(1).view(-1, 1, 1, 1)
+    hi = w.flatten(1).amax(1).view(-1, 1, 1, 1)
+    return (w - lo) / (hi - lo).clamp(min=1e-12)
+
+
+def show_first_filters(model, ncols: int = 16, size: float = 0.9):
+    """conv1_1's filters as a grid of 3x3 RGB patches (enlarged without smoothing)."""
+    patches = first_layer_filters(model)
+    nrows = math.ceil(len(patches) / ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(size * ncols, size * nrows + 0.7), squeeze=False)
+    for ax in axes.flat:
+        ax.set_axis_off()
+    for ax, p in zip(axes.flat, patches):
+        ax.imshow(p.permute(1, 2, 0).numpy(), interpolation="nearest")
+    fig.suptitle("conv1_1: 64 filters of 3x3 pixels, RGB, each normalised", fontsize=16)
+    fig.tight_layout()
+    return fig
+
+
+def plot_blank_fractions(fractions: dict, ax=None):
+    """Blank-channel share per layer, one line per image (the output of ``blank_fractions``)."""
+    if ax is None:
+        _, ax = plt.subplots(figsize=(12, 4.8))
+    layers = list(next(iter(fractions.values())))
+    for name, per_layer in fractions.items():
+        ax.plot(range(len(layers)), [100 * per_layer[n] for n in layers], marker="o", label=name)
+    mean = [100 * np.mean([f[n] for f in fractions.values()]) for n in layers]
+    ax.plot(range(len(layers)), mean, color="black", linewidth=3, label="mean")
+    ax.set_xticks(range(len(layers)))
+    ax.set_xticklabels(layers, rotation=60, ha="right")
+    ax.set_ylabel("blank channels (%)")
+    ax.set_title("Deeper layers leave more channels blank")
+    ax.grid(alpha=0.3)
+    ax.legend(ncol=3, fontsize=11)
+    ax.figure.tight_layout()
+    return ax.figure
+
+
+def explore(model, images: dict, layers=None, size: int = 224):
+    """Browse (image, layer, channel page) with ipywidgets; headless it draws the first view once.
+
+    images: {name: PIL image or sample name}. Activations are computed once per image and cached.
+    """
+    from . import images as I
+    from . import widgets
+
+    layers = conv_and_pool_layers(model.arch) if layers is None else check_layers(layers, model.arch)
+    param = next(model.parameters())
+    cache = {}
+
+    def acts_for(name):
+        if name not in cache:
+            src = images[name]
+            src = I.sample(src) if isinstance(src, str) else src
+            cache[name] = capture_all(model, I.to_tensor(src, size, param.device, param.dtype), layers)
+        return cache[name]
+
+    max_pages = max(CHANNELS) // 16
+
+    def render(image, layer, page):
+        acts = acts_for(image)
+        n_pages = math.ceil(acts[layer].shape[1] / 16)
+        fig = show_channels(acts, layer, page=min(page, n_pages - 1), per_page=16, size=1.6)
+        if widgets.interactive_available():
+            plt.show()  # inside the widget's output area; returning the figure would draw it twice
+            return None
+        return fig
+
+    return widgets.explorer(render, image=list(images), layer=layers, page=(0, max_pages - 1))
+
+
+# ------------------------------------------------------------------------------------------- exercises
+
+
+def check_sparsest_layer(answer: str, fractions: dict) -> bool:
+    """Exercise: which layer has the largest blank-channel share, averaged over the images?"""
+    layers = list(next(iter(fractions.values())))
+    mean = {n: float(np.mean([f[n] for f in fractions.values()])) for n in layers}
+    best = max(mean, key=mean.get)
+    if answer not in mean:
+        print(f"'{answer}' is not one of the measured layers: {', '.join(layers)}")
+        return False
+    if mean[answer] >= mean[best] - 1e-9:
+        print(f"Right: {answer} leaves {100 * mean[answer]:.0f}% of its channels blank on average. Deep filters "
+              f"look for specific things, and most of them are simply absent from any one photo.")
+        return True
+    print(f"Not quite: {answer} has {100 * mean[answer]:.0f}% blank channels on average, but {best} has "
+          f"{100 * mean[best]:.0f}%. Look at the black line of the plot.")
+    return False
+
+
+def check_blank_fraction(fn) -> bool:
+    """Exercise: ``fn(acts)`` should return the share of channels of (1, C, H, W) that are <= 0 everywhere."""
+    g = torch.Generator().manual_seed(1)
+    acts = torch.randn(1, 10, 6, 6, generator=g)
+    acts[0, [1, 4, 7]] = -acts[0, [1, 4, 7]].abs()  # three channels negative everywhere
+    acts[0, 5] = 0.0  # one channel exactly zero
+    acts[0, 2] = -1.0
+    acts[0, 2, 3, 3] = 0.5  # negative except one position: not blank
+    expected = blank_fraction(acts)
+    try:
+        got = float(fn(acts))
+    except Exception as error:  # noqa: BLE001 - the student's code, reported not raised
+        print(f"Your function raised {type(error).__name__}: {error}")
+        return False
+    if abs(got - expected) < 1e-6:
+        print(f"Right: {got:.2f}. A channel is blank when its largest value is <= 0: the ReLU silences all of it.")
+        return True
+    hint = ""
+    if abs(got - 0.3) < 1e-6:
+        hint = " Did you miss the channel that is exactly zero?"
+    elif abs(got - (acts.mean(dim=(2, 3)) <= 0).float().mean().item()) < 1e-6:
+        hint = " A channel with one positive value is not blank: test the maximum, not the mean."
+    print(f"Not quite: expected {expected:.2f}, got {got:.2f} on a test tensor with 10 channels.{hint}")
+    return False

@@ -1,0 +1,398 @@
+"""Lesson 2: what pattern does each filter look for? Gradient ascent in input space.
+
+The objective throughout is a filter's *mean activation*: the mean over all positions of one channel of a
+convolution's output (before its ReLU, so a filter that is silent on the start image still gets a
+gradient). ``naive_ascent`` is the plain loop the lesson starts from (Adam on raw pixels); ``visualize``
+is the robust version after Olah et al. (2017) and lucid/lucent: the image lives in a decorrelated-colour,
+1/f-scaled Fourier space, each step sees a randomly jittered, scaled and rotated copy, and many filters are
+optimised at once as one batch. ``dream`` is the DeepDream-style variant on a photo. Both loops keep the
+caller's device and dtype and leave no hook behind (``model.extract`` is used, no hooks at all).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+
+import torch
+import torch.nn.functional as F
+from tqdm.auto import tqdm
+
+from .layers import CHANNELS, check_layers
+
+# ------------------------------------------------------------------------------------------- the objective
+
+
+def check_channels(model, layer: str, channels) -> list[int]:
+    """Validate channel indices for ``layer``; the error says the valid range."""
+    check_layers([layer], model.arch)
+    n = CHANNELS[int(layer[4]) - 1]  # conv3_1, relu3_1 and pool3 all have block 3's channels
+    if isinstance(channels, int):
+        channels = [channels]
+    channels = [int(c) for c in channels]
+    if not channels:
+        raise ValueError("give at least one channel index")
+    bad = [c for c in channels if not 0 <= c < n]
+    if bad:
+        raise IndexError(f"channel(s) {bad} do not exist in {layer}, which has {n} channels: use 0 to {n - 1}")
+    return channels
+
+
+def filter_means(acts: torch.Tensor, channels) -> torch.Tensor:
+    """Mean activation of channel ``channels[i]`` in image ``i`` of a (N, C, H, W) batch -> (N,)."""
+    index = torch.as_tensor(channels, device=acts.device).view(-1, 1, 1, 1)
+    index = index.expand(acts.shape[0], 1, *acts.shape[2:])
+    return acts.gather(1, index).mean(dim=(1, 2, 3))
+
+
+def objective(model, images: torch.Tensor, layer: str, channels) -> torch.Tensor:
+    """The score both loops are judged by: each filter's mean activation on ``images`` (N, 3, H, W) in [0, 1],
+    measured on the image itself (no transformation). Returns (N,) with no graph.
+
+    One channel per image; pass a single channel to score every image for that filter.
+    """
+    channels = check_channels(model, layer, channels)
+    if len(channels) == 1 and images.shape[0] > 1:
+        channels = channels * images.shape[0]
+    if len(channels) != images.shape[0]:
+        raise ValueError(f"{len(channels)} channels for {images.shape[0]} images: give one channel per image")
+    with torch.no_grad():
+        return filter_means(model.extract(images, [layer])[layer], channels).float()
+
+
+# ------------------------------------------------------------------------------------------- the naive loop
+
+
+@dataclass
+class Result:
+    """Images (N, 3, H, W) in [0, 1], the objective (mean over the batch) after each step, and seconds."""
+
+    images: torch.Tensor
+    history: list = field(default_factory=list)
+    seconds: float = 0.0
+    times: list = field(default_factory=list)
+
+
+def grey_start(n: int, size, device=None, dtype=torch.float32, noise: float = 0.1, generator=None) -> torch.Tensor:
+    """A grey image with a little uniform noise (the starting point the classic tutorials use)."""
+    h, w = (size, size) if isinstance(size, int) else size
+    x = torch.rand(n, 3, h, w, generator=generator, device=device, dtype=dtype)
+    return 0.5 + noise * (x - 0.5)
+
+
+def naive_ascent(model, layer: str, channels, size=128, steps: int = 200, lr: float = 0.05, start=None,
+                 callback=None, progress: bool = True) -> Result:
+    """The plain loop: Adam on the raw pixels of a grey, slightly noisy image, clamped to [0, 1].
+
+    Each image in the batch maximises its own filter (``channels[i]``). The result is mostly
+    high-frequency noise: nothing stops the pixels from exploiting every tiny, pixel-sized pattern.
+    """
+    channels = check_channels(model, layer, channels)
+    param = next(model.parameters())
+    x = grey_start(len(channels), size, param.device, param.dtype) if start is None else start.clone()
+    x.requires_grad_(True)
+    opt = torch.optim.Adam([x], lr=lr)
+    result = Result(x.detach())
+    t0 = time.perf_counter()
+    for step in tqdm(range(steps), desc=f"naive {layer}", disable=not progress, leave=False):
+        score = filter_means(model.extract(x, [layer])[layer], channels)
+        (grad,) = torch.autograd.grad(-score.sum(), x)
+        x.grad = grad
+        opt.step()
+        with torch.no_grad():
+            x.clamp_(0, 1)
+        result.history.append(score.detach().mean().item())
+        result.times.append(time.perf_counter() - t0)
+        if callback is not None:
+            callback(step, x.detach())
+    result.images = x.detach()
+    result.seconds = time.perf_counter() - t0
+    return result
+
+
+# ------------------------------------------------------------------------------------------- parametrisation
+
+#: Square root of the colour correlation of ImageNet photos (lucid), columns normalised to at most 1.
+_COLOR_SQRT = ((0.26, 0.09, 0.02), (0.27, 0.00, -0.05), (0.27, -0.09, 0.03))
+
+
+def color_matrix(device=None, dtype=torch.float32) -> torch.Tensor:
+    """The 3x3 matrix that maps decorrelated colour channels to RGB (largest column norm 1)."""
+    m = torch.tensor(_COLOR_SQRT, dtype=torch.float64)
+    m = m / m.norm(dim=0).max()
+    return m.to(device=device, dtype=dtype)
+
+
+def frequency_scale(h: int, w: int, decay: float = 1.0, device=None, dtype=torch.float32) -> torch.Tensor:
+    """1 / f ** decay for each frequency of ``rfft2`` of an h x w image (the 1/f spectrum of photos), (h, w//2+1)."""
+    fy = torch.fft.fftfreq(h, dtype=torch.float64)[:, None]
+    fx = torch.fft.rfftfreq(w, dtype=torch.float64)[None, :]
+    f = torch.sqrt(fx**2 + fy**2).clamp(min=1.0 / max(h, w))
+    return (1.0 / f**decay).to(device=device, dtype=dtype)
+
+
+class FourierImage(torch.nn.Module):
+    """A batch of RGB images parametrised as decorrelated-colour, 1/f-scaled Fourier coefficients.
+
+    ``image()`` = sigmoid(colour_matrix @ irfft2(scale * spectrum) * 4): always in (0, 1), and a gradient step
+    moves all frequencies about equally far in *perceptual* terms, so low-frequency structure appears in
+    a few steps instead of being drowned in pixel noise. ``from_image`` is the exact inverse.
+    """
+
+    #: lucid's constant: brings the irfft2 output of a unit spectrum to a sensible range before the sigmoid.
+    MAGIC = 4.0
+
+    def __init__(self, n: int, size, sd: float = 0.01, decay: float = 1.0, device=None, dtype=torch.float32,
+                 generator=None):
+        super().__init__()
+        h, w = (size, size) if isinstance(size, int) else size
+        self.size = (h, w)
+        self.decay = decay
+        self.register_buffer("scale", frequency_scale(h, w, decay, device, dtype))
+        self.register_buffer("color", color_matrix(device, dtype))
+        shape = (n, 3, h, w // 2 + 1, 2)
+        spectrum = torch.randn(shape, generator=generator, device=device, dtype=dtype) * sd
+        self.spectrum = torch.nn.Parameter(spectrum)
+
+    def image(self) -> torch.Tensor:
+        """The images, (N, 3, H, W) in (0, 1)."""
+        spec = torch.view_as_complex(self.spectrum.float().contiguous()) * self.scale.float()
+        x = torch.fft.irfft2(spec, s=self.size, norm="ortho") / self.MAGIC
+        x = torch.einsum("ij,njhw->nihw", self.color.float(), x)
+        return torch.sigmoid(x).to(self.spectrum.dtype)
+
+    forward = image
+
+    @torch.no_grad()
+    def set_image(self, images: torch.Tensor, eps: float = 1e-4) -> FourierImage:
+        """Make ``image()`` return ``images`` (N, 3, H, W in [0, 1], clamped to [eps, 1 - eps])."""
+        if tuple(images.shape[-2:]) != self.size or images.shape[0] != self.spectrum.shape[0]:
+            raise ValueError(f"images of shape {tuple(images.shape)} do not fit this parametrisation "
+                             f"({self.spectrum.shape[0]} images of {self.size[0]}x{self.size[1]})")
+        y = torch.logit(images.float().clamp(eps, 1 - eps))
+        x = torch.einsum("ij,njhw->nihw", torch.linalg.inv(self.color.float()), y) * self.MAGIC
+        spec = torch.fft.rfft2(x, norm="ortho") / self.scale.float()
+        self.spectrum.copy_(torch.view_as_real(spec).to(self.spectrum.dtype))
+        return self
+
+    @classmethod
+    def from_image(cls, images: torch.Tensor, decay: float = 1.0) -> FourierImage:
+        param = cls(images.shape[0], tuple(images.shape[-2:]), 0.0, decay, images.device, images.dtype)
+        return param.set_image(images)
+
+
+# ------------------------------------------------------------------------------------------- transformations
+
+
+def random_affine(x: torch.Tensor, pad: int = 12, jitter: int = 8, scale=(0.9, 1.1), degrees: float = 10.0,
+                  generator=None) -> torch.Tensor:
+    """Transformation robustness in one resampling: pad with grey, then a random shift, scale and rotation
+    per image (each image of the batch gets its own). The pattern must survive all of them, so the
+    optimiser cannot rely on pixel-exact noise.
+    """
+    n, _, h, w = x.shape
+    if pad:
+        x = F.pad(x, (pad, pad, pad, pad), mode="constant", value=0.5)
+        h, w = h + 2 * pad, w + 2 * pad
+    dev, dt = x.device, x.dtype
+
+    def uniform(lo, hi):
+        return lo + (hi - lo) * torch.rand(n, generator=generator, device=dev, dtype=dt)
+
+    s = uniform(*scale)
+    a = uniform(-degrees, degrees) * (math.pi / 180)
+    tx, ty = uniform(-jitter, jitter) * (2 / w), uniform(-jitter, jitter) * (2 / h)
+    cos, sin = torch.cos(a) / s, torch.sin(a) / s
+    theta = torch.stack([torch.stack([cos, -sin * h / w, tx], 1), torch.stack([sin * w / h, cos, ty], 1)], 1)
+    grid = F.affine_grid(theta, list(x.shape), align_corners=False)
+    return F.grid_sample(x, grid, mode="bilinear", padding_mode="border", align_corners=False)
+
+
+# ------------------------------------------------------------------------------------------- nstlib's loop
+
+
+def visualize(model, layer: str, channels, size=128, steps: int = 200, lr: float = 0.1, transforms: bool = True,
+              octaves: int = 1, decay: float = 1.0, seed: int | None = 0, callback=None, progress: bool = True,
+              target: float | None = None) -> Result:
+    """Patterns that maximise each filter's mean activation: Fourier + decorrelated colour parametrisation,
+    random jitter/scale/rotation every step, all ``channels`` optimised together as one batch.
+
+    octaves: with 2 or more, the first steps run at lower resolution (size / 2 ** k), each stage started
+        from the previous one upsampled; on a CPU this buys most of the structure for little time.
+    target: stop as soon as the batch's mean objective, measured on the untransformed images, reaches it
+        (the benchmark uses this). ``result.history`` holds the mean objective under the step's transform.
+    steps are optimiser steps; Adam evaluates the network once per step (forward and backward).
+    Interrupting (Ctrl-C) returns the images so far.
+    """
+    channels = check_channels(model, layer, channels)
+    param = next(model.parameters())
+    dev, dt = param.device, param.dtype
+    h, w = (size, size) if isinstance(size, int) else size
+    gen = None
+    if seed is not None:
+        gen = torch.Generator(device=dev)
+        gen.manual_seed(seed)
+    stages = _octave_plan(steps, octaves, h, w)
+    result = Result(torch.empty(0))
+    t0 = time.perf_counter()
+    fourier = None
+    bar = tqdm(total=steps, desc=f"visualize {layer}", disable=not progress, leave=False)
+    try:
+        done = 0
+        for (sh, sw), n_steps in stages:
+            if fourier is None:
+                fourier = FourierImage(len(channels), (sh, sw), 0.01, decay, dev, dt, generator=gen)
+            else:
+                up = F.interpolate(fourier.image().detach(), size=(sh, sw), mode="bicubic", align_corners=False)
+                fourier = FourierImage.from_image(up.clamp(0, 1), decay)
+            opt = torch.optim.Adam(fourier.parameters(), lr=lr)
+            for _ in range(n_steps):
+                img = fourier.image()
+                seen = random_affine(img, generator=gen) if transforms else img
+                score = filter_means(model.extract(seen, [layer])[layer], channels)
+                (grad,) = torch.autograd.grad(-score.sum(), fourier.spectrum)
+                fourier.spectrum.grad = grad
+                opt.step()
+                result.history.append(score.detach().mean().item())
+                result.times.append(time.perf_counter() - t0)
+                done += 1
+                bar.update(1)
+                if callback is not None:
+                    callback(done - 1, img.detach())
+                if target is not None and (sh, sw) == (h, w):
+                    now = objective(model, fourier.image().detach(), layer, channels).mean().item()
+                    if now >= target:
+                        raise _Reached
+    except (KeyboardInterrupt, _Reached):
+        pass
+    finally:
+        bar.close()
+    result.images = fourier.image().detach()
+    if tuple(result.images.shape[-2:]) != (h, w):
+        result.images = F.interpolate(result.images, size=(h, w), mode="bicubic", align_corners=False).clamp(0, 1)
+    result.seconds = time.perf_counter() - t0
+    return result
+
+
+class _Reached(Exception):
+    pass
+
+
+def _octave_plan(steps: int, octaves: int, h: int, w: int):
+    """Split ``steps`` over ``octaves`` resolutions, coarse first; the coarse stages get half the steps."""
+    if octaves <= 1:
+        return [((h, w), steps)]
+    sizes = [(max(32, h >> k), max(32, w >> k)) for k in range(octaves - 1, -1, -1)]
+    coarse = steps // 2
+    per = [coarse // (octaves - 1)] * (octaves - 1)
+    return list(zip(sizes, per + [steps - sum(per)]))
+
+
+# ------------------------------------------------------------------------------------------- beyond the anchors
+
+
+def dream(model, image: torch.Tensor, layer: str, steps: int = 10, lr: float = 0.008, octaves: int = 1,
+          octave_scale: float = 1.4, jitter: int = 16, progress: bool = True) -> torch.Tensor:
+    """DeepDream-style: change a photo so that a whole layer responds more (mean squared ReLU output).
+
+    Gradient ascent on the pixels with a normalised step and a random shift (jitter) each step, from the
+    smallest octave to the full size. Returns a new (1, 3, H, W) image in [0, 1]; the input is untouched.
+    """
+    check_layers([layer], model.arch)
+    h, w = image.shape[-2:]
+    sizes = [(max(32, round(h / octave_scale**k)), max(32, round(w / octave_scale**k)))
+             for k in range(octaves - 1, -1, -1)]
+    x = image.detach()
+    bar = tqdm(total=steps * len(sizes), desc=f"dream {layer}", disable=not progress, leave=False)
+    try:
+        for size in sizes:
+            x = F.interpolate(x, size=size, mode="bicubic", align_corners=False).clamp(0, 1)
+            for _ in range(steps):
+                dy, dx = (int(v) for v in torch.randint(-jitter, jitter + 1, (2,)))
+                shifted = torch.roll(x, (dy, dx), (2, 3)).requires_grad_(True)
+                score = model.extract(shifted, [layer])[layer].clamp(min=0).pow(2).mean()
+                (grad,) = torch.autograd.grad(score, shifted)
+                grad = torch.roll(grad, (-dy, -dx), (2, 3))
+                x = (x + lr * grad / grad.abs().mean().clamp(min=1e-12)).clamp(0, 1).detach()
+                bar.update(1)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        bar.close()
+    return F.interpolate(x, size=(h, w), mode="bicubic", align_corners=False).clamp(0, 1)
+
+
+def top_samples(model, layer: str, channel: int, names=None, size: int = 224) -> list[tuple[str, float]]:
+    """The sample photos ranked by how much they activate one filter (its mean activation), best first."""
+    from . import images as I
+
+    check_channels(model, layer, [channel])
+    names = I.sample_names() if names is None else list(names)
+    param = next(model.parameters())
+    scores = []
+    for name in names:
+        x = I.to_tensor(I.sample(name), size, param.device, param.dtype)
+        scores.append((name, objective(model, x, layer, [channel]).item()))
+    return sorted(scores, key=lambda item: -item[1])
+
+
+def show_patterns(images: torch.Tensor, titles=None, ncols: int = 4, size: float = 3.0, suptitle=None):
+    """A grid of filter patterns (N, 3, H, W) with titles."""
+    from .plotting import show_images
+
+    return show_images(list(images), titles, ncols=min(ncols, len(images)), size=size, suptitle=suptitle)
+
+
+# ------------------------------------------------------------------------------------------- exercises
+
+
+def check_objective(fn) -> bool:
+    """Exercise: ``fn(acts, channel)`` should return the filter's mean activation for (1, C, H, W) ``acts``."""
+    g = torch.Generator().manual_seed(2)
+    acts = torch.randn(1, 8, 5, 7, generator=g) + torch.arange(8.0).view(1, 8, 1, 1)
+    try:
+        got = [float(fn(acts, c)) for c in (2, 5)]
+    except Exception as error:  # noqa: BLE001 - the student's code, reported not raised
+        print(f"Your function raised {type(error).__name__}: {error}")
+        return False
+    want = [filter_means(acts, [c]).item() for c in (2, 5)]
+    if all(abs(a - b) < 1e-5 for a, b in zip(got, want)):
+        print("Right: the mean over all positions of one channel. Maximising it asks for the filter's pattern "
+              "everywhere in the image.")
+        return True
+    hint = ""
+    if abs(got[0] - acts.mean().item()) < 1e-5:
+        hint = " You averaged over all channels: select the channel first (acts[:, channel])."
+    elif abs(got[0] - acts[:, 2].max().item()) < 1e-5:
+        hint = " That is the maximum (one position); the lesson's objective is the mean."
+    print(f"Not quite: for channels 2 and 5 expected {want[0]:.3f} and {want[1]:.3f}, got {got[0]:.3f} and "
+          f"{got[1]:.3f}.{hint}")
+    return False
+
+
+_WHY_NOISE = {
+    "a": "The learning rate is too small.",
+    "b": "The network was trained on noisy images, so it likes noise.",
+    "c": "Nothing in the loop prefers natural images: each pixel is free, and tiny pixel-sized patterns that "
+         "no photo contains raise the activation fastest.",
+    "d": "The image is too small for the filter to see a pattern.",
+}
+
+
+def check_why_noise(answer: str) -> bool:
+    """Exercise: why is the naive loop's result mostly high-frequency noise? Answer 'a', 'b', 'c' or 'd'."""
+    key = str(answer).strip().lower()[:1]
+    if key not in _WHY_NOISE:
+        print("Answer with one letter: " + "; ".join(f"{k}) {v}" for k, v in _WHY_NOISE.items()))
+        return False
+    if key == "c":
+        print("Right: gradient ascent on raw pixels takes the steepest way up, and that way is made of "
+              "high frequencies. The Fourier parametrisation makes low frequencies as easy to move as high "
+              "ones, and random jitter, scaling and rotation punish patterns that only work pixel-exactly.")
+        return True
+    reasons = {"a": "a larger rate makes the noise stronger, not smoother",
+               "b": "VGG was trained on photos",
+               "d": "even at 512 px the naive result is noise"}
+    print(f"Not quite: {reasons[key]}. Try again.")
+    return False

@@ -1,0 +1,127 @@
+import pytest
+import torch
+
+from nstlib import filters as Fl
+from nstlib import hooks, models
+
+
+@pytest.fixture(scope="module")
+def offline_c21():
+    return models.vgg("vgg16", "offline", last_layer="conv2_1", verbose=False)
+
+
+@pytest.fixture(scope="module")
+def random_c31():
+    torch.manual_seed(0)
+    return models.vgg("vgg16", "random", last_layer="conv3_1", verbose=False)
+
+
+def test_fourier_parametrisation_round_trips():
+    torch.manual_seed(0)
+    images = torch.rand(2, 3, 40, 36) * 0.9 + 0.05
+    param = Fl.FourierImage.from_image(images)
+    assert param.spectrum.shape == (2, 3, 40, 36 // 2 + 1, 2)
+    assert torch.allclose(param.image(), images, atol=1e-4)
+    # and the other way: a random spectrum gives images strictly inside (0, 1), of the right shape
+    p = Fl.FourierImage(3, (33, 47), sd=1.0)
+    x = p.image()
+    assert x.shape == (3, 3, 33, 47) and x.min() > 0 and x.max() < 1
+    again = Fl.FourierImage.from_image(x.detach())
+    assert torch.allclose(again.image(), x, atol=1e-4)
+    # the spectrum itself round-trips except the imaginary parts of the real-valued (DC, Nyquist) terms
+    assert torch.allclose(again.spectrum[..., 1:, 0], p.spectrum.detach()[..., 1:, 0], atol=1e-3)
+
+
+def test_fourier_start_is_grey_and_colour_matrix_is_normalised():
+    p = Fl.FourierImage(1, 32, sd=0.0)
+    assert torch.allclose(p.image(), torch.full((1, 3, 32, 32), 0.5))
+    m = Fl.color_matrix()
+    assert m.norm(dim=0).max() == pytest.approx(1.0)
+    scale = Fl.frequency_scale(32, 32)
+    assert scale[0, 0] == pytest.approx(32.0)  # DC capped at 1 / (1 / max side)
+    assert scale[0, 1] == pytest.approx(32.0) and scale[16, 16] == pytest.approx(1 / (0.5 * 2**0.5))
+    with pytest.raises(ValueError, match="do not fit"):
+        p.set_image(torch.rand(1, 3, 16, 16))
+
+
+def test_random_affine_keeps_batch_and_identity_without_randomness():
+    x = torch.rand(3, 3, 20, 20)
+    y = Fl.random_affine(x, generator=torch.Generator().manual_seed(0))
+    assert y.shape == (3, 3, 44, 44)
+    same = Fl.random_affine(x, pad=0, jitter=0, scale=(1.0, 1.0), degrees=0.0)
+    assert torch.allclose(same, x, atol=1e-5)
+
+
+def test_filter_means_picks_one_channel_per_image():
+    acts = torch.arange(2 * 4 * 2 * 2, dtype=torch.float32).view(2, 4, 2, 2)
+    got = Fl.filter_means(acts, [3, 1])
+    assert torch.allclose(got, torch.stack([acts[0, 3].mean(), acts[1, 1].mean()]))
+
+
+def test_unknown_layer_and_channel_out_of_range_are_clear_errors(random_c31):
+    with pytest.raises(KeyError, match="Valid names are"):
+        Fl.visualize(random_c31, "conv3_9", [0], size=32, steps=1, progress=False)
+    with pytest.raises(IndexError, match="conv3_1, which has 256 channels: use 0 to 255"):
+        Fl.visualize(random_c31, "conv3_1", [0, 256], size=32, steps=1, progress=False)
+    with pytest.raises(IndexError, match="use 0 to 63"):
+        Fl.naive_ascent(random_c31, "conv1_1", [-1], size=32, steps=1, progress=False)
+    with pytest.raises(ValueError, match="one channel per image"):
+        Fl.objective(random_c31, torch.rand(3, 3, 32, 32), "conv3_1", [0, 1])
+
+
+@pytest.mark.parametrize("loop", ["naive", "nstlib"])
+def test_the_objective_rises_and_no_hook_remains(offline_c21, loop):
+    channels = [3, 40]
+    start = Fl.objective(offline_c21, Fl.grey_start(2, 32, generator=torch.Generator().manual_seed(0)),
+                         "conv2_1", channels)
+    if loop == "naive":
+        r = Fl.naive_ascent(offline_c21, "conv2_1", channels, size=32, steps=8, progress=False)
+    else:
+        r = Fl.visualize(offline_c21, "conv2_1", channels, size=32, steps=8, progress=False)
+    end = Fl.objective(offline_c21, r.images, "conv2_1", channels)
+    assert r.images.shape == (2, 3, 32, 32)
+    assert r.images.min() >= 0 and r.images.max() <= 1
+    assert torch.all(end > start + 1.0), (start, end)
+    assert len(r.history) == 8
+    assert hooks.active_hooks(offline_c21) == 0
+    assert not offline_c21.training
+    assert r.images.device == next(offline_c21.parameters()).device
+
+
+def test_visualize_is_deterministic_when_seeded_and_octaves_keep_the_size(random_c31):
+    a = Fl.visualize(random_c31, "conv3_1", [1, 2], size=32, steps=2, seed=5, progress=False).images
+    b = Fl.visualize(random_c31, "conv3_1", [1, 2], size=32, steps=2, seed=5, progress=False).images
+    assert torch.equal(a, b)
+    c = Fl.visualize(random_c31, "conv3_1", [1], size=64, steps=2, octaves=2, progress=False)
+    assert c.images.shape == (1, 3, 64, 64) and len(c.history) == 2
+    assert Fl._octave_plan(10, 2, 64, 64) == [((32, 32), 5), ((64, 64), 5)]
+
+
+def test_visualize_stops_at_a_target(offline_c21):
+    r = Fl.visualize(offline_c21, "conv2_1", [3], size=32, steps=50, target=-1e9, progress=False)
+    assert len(r.history) == 1
+
+
+def test_dream_changes_the_photo_and_raises_the_layer_objective(offline_c21):
+    torch.manual_seed(0)
+    photo = torch.rand(1, 3, 32, 32) * 0.5 + 0.25
+    out = Fl.dream(offline_c21, photo, "conv2_1", steps=3, progress=False)
+    assert out.shape == photo.shape and 0 <= out.min() and out.max() <= 1
+    before = offline_c21.extract(photo, ["conv2_1"])["conv2_1"].clamp(min=0).pow(2).mean()
+    after = offline_c21.extract(out, ["conv2_1"])["conv2_1"].clamp(min=0).pow(2).mean()
+    assert after > before
+    assert hooks.active_hooks(offline_c21) == 0
+
+
+def test_top_samples_ranks_images_by_the_filter(offline_c21):
+    ranking = Fl.top_samples(offline_c21, "conv2_1", 3, ["cat", "coffee"], size=48)
+    assert [name for name, _ in ranking] and len(ranking) == 2
+    assert ranking[0][1] >= ranking[1][1]
+
+
+def test_check_functions(capsys):
+    assert Fl.check_objective(lambda acts, c: acts[:, c].mean())
+    assert not Fl.check_objective(lambda acts, c: acts.mean())
+    assert not Fl.check_why_noise("b")
+    assert Fl.check_why_noise("c")
+    assert "Right" in capsys.readouterr().out
