@@ -96,13 +96,19 @@ def blank_fractions(model, images: dict, layers=None, size: int = 224, threshold
 # ------------------------------------------------------------------------------------------- drawing
 
 
-def normalize_channels(acts: torch.Tensor) -> torch.Tensor:
-    """Per-channel contrast: each channel of (C, H, W) stretched to [0, 1] (a constant channel becomes 0)."""
+def normalize_channels(acts: torch.Tensor, quantile: float = 0.995) -> torch.Tensor:
+    """Per-channel contrast: each channel of (C, H, W) stretched to [0, 1] (a constant channel becomes 0).
+
+    The top is the channel's 99.5th percentile, not its maximum: a few very bright pixels would otherwise
+    leave the rest of the map black, which reads as "empty" on a projector.
+    """
     t = acts.detach().float()
-    lo = t.flatten(1).amin(1).view(-1, 1, 1)
-    hi = t.flatten(1).amax(1).view(-1, 1, 1)
+    flat = t.flatten(1)
+    lo = flat.amin(1).view(-1, 1, 1)
+    hi = torch.quantile(flat, quantile, dim=1).view(-1, 1, 1)
+    hi = torch.where(hi > lo, hi, flat.amax(1).view(-1, 1, 1))
     span = hi - lo
-    return torch.where(span > 0, (t - lo) / span.clamp(min=1e-12), torch.zeros_like(t))
+    return torch.where(span > 0, ((t - lo) / span.clamp(min=1e-12)).clamp(0, 1), torch.zeros_like(t))
 
 
 def show_channels(acts: dict, layer: str, page: int = 0, per_page: int = 32, ncols: int = 8, cmap="viridis",
