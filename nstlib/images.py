@@ -73,8 +73,8 @@ def sample(name: str = "cat", size=None) -> Image.Image:
 def load(src, size=None, max_size: int | None = None, min_size: int = MIN_SIZE) -> Image.Image:
     """Any image-like input -> an RGB PIL image.
 
-    src: a path, a PIL image, a numpy array (HxW, HxWx1/3/4; uint8, uint16 or float in [0, 1]) or a tensor
-        (HxW, CxHxW or 1xCxHxW; float in [0, 1] or uint8).
+    src: a path, an open file or BytesIO, a PIL image, a numpy array (HxW, HxWx1/3/4; uint8, uint16 or float
+        in [0, 1]) or a tensor (HxW, CxHxW or 1xCxHxW; float in [0, 1] or uint8).
     size: resize so the longest side is ``size`` (int) or to exactly (height, width).
     max_size: longest side allowed before downscaling with a warning (default NSTLIB_MAX_SIZE, 1024).
     min_size: the shortest side the network needs; smaller images raise an ImageError.
@@ -82,6 +82,8 @@ def load(src, size=None, max_size: int | None = None, min_size: int = MIN_SIZE) 
     max_size = config.max_size() if max_size is None else max_size
     if isinstance(src, (str, os.PathLike)):
         image = _open_path(Path(src), max_size)
+    elif hasattr(src, "read"):  # an open file or bytes in memory (uploads, webcam snapshots)
+        image = _open_file(src, max_size, f"the {type(src).__name__} given")
     elif isinstance(src, Image.Image):
         image = _from_pil(src)
     elif isinstance(src, torch.Tensor):
@@ -115,8 +117,12 @@ def _open_path(path: Path, max_size: int) -> Image.Image:
         raise ImageError(f"no such file: {path}. Check the path (relative paths start at {Path.cwd()}).")
     if path.is_dir():
         raise ImageError(f"{path} is a folder, not an image file")
+    return _open_file(path, max_size, str(path))
+
+
+def _open_file(src, max_size: int, name: str) -> Image.Image:
     try:
-        with Image.open(path) as handle:
+        with Image.open(src) as handle:
             if handle.format == "JPEG" and max(handle.size) > 2 * max_size:
                 # Decode at a reduced scale (1/2, 1/4, 1/8): a 50-megapixel photo never fills the memory.
                 handle.draft("RGB", (max_size, max_size))
@@ -124,15 +130,15 @@ def _open_path(path: Path, max_size: int) -> Image.Image:
             return _from_pil(handle)
     except UnidentifiedImageError:
         raise ImageError(
-            f"{path} is not an image file that Pillow can read (is it a PDF, a video, or a truncated "
+            f"{name} is not an image file that Pillow can read (is it a PDF, a video, or a truncated "
             f"download?). Save it as PNG or JPEG and try again."
         ) from None
     except Image.DecompressionBombError as error:
         raise ImageError(
-            f"{path} is too large to open safely ({error}). Downscale it with an image editor first."
+            f"{name} is too large to open safely ({error}). Downscale it with an image editor first."
         ) from None
     except OSError as error:
-        raise ImageError(f"{path} could not be read as an image ({error}). Re-save it as PNG or JPEG.") from None
+        raise ImageError(f"{name} could not be read as an image ({error}). Re-save it as PNG or JPEG.") from None
 
 
 def _from_pil(image: Image.Image) -> Image.Image:

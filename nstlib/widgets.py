@@ -90,6 +90,52 @@ def presenter_mode(on: bool = True):
 # ------------------------------------------------------------------------------------------- the studio
 
 UPLOAD = "(uploaded file)"
+WEBCAM = "(webcam snapshot)"
+
+# Colab's browser bridge runs this in the page: ask for the camera, show the video, take one frame on click.
+_SNAPSHOT_JS = """
+async function snapshot(quality) {
+  const box = document.createElement('div');
+  const button = document.createElement('button');
+  button.textContent = 'Take the photo';
+  const video = document.createElement('video');
+  video.style.display = 'block';
+  const stream = await navigator.mediaDevices.getUserMedia({video: true});
+  box.appendChild(video); box.appendChild(button);
+  document.body.appendChild(box);
+  video.srcObject = stream;
+  await video.play();
+  await new Promise((resolve) => button.onclick = resolve);
+  const canvas = document.createElement('canvas');
+  canvas.width = video.videoWidth; canvas.height = video.videoHeight;
+  canvas.getContext('2d').drawImage(video, 0, 0);
+  stream.getVideoTracks()[0].stop();
+  box.remove();
+  return canvas.toDataURL('image/jpeg', quality);
+}
+"""
+
+
+def webcam_available() -> bool:
+    """Snapshots need a bridge from Python to the browser's camera: Colab has one; JupyterLab has none."""
+    from .env import in_colab
+
+    return in_colab()
+
+
+def webcam_snapshot(quality: float = 0.9):
+    """One photo from the webcam (the browser asks for permission first) as an RGB PIL image. Colab only."""
+    import base64
+
+    try:
+        from google.colab.output import eval_js
+    except ImportError:
+        raise RuntimeError("a webcam snapshot needs Colab's browser bridge; here, take a photo with your camera "
+                           "app and choose it with the Upload button") from None
+    data_url = eval_js(_SNAPSHOT_JS + f"snapshot({float(quality)})")
+    if not isinstance(data_url, str) or "," not in data_url:
+        raise RuntimeError("the browser returned no photo (was the camera permission refused?)")
+    return images.load(io.BytesIO(base64.b64decode(data_url.split(",", 1)[1])))
 
 
 def _png(image) -> bytes:
@@ -128,7 +174,8 @@ class StyleStudio:
 
         look = {"style": {"description_width": "140px"}, "layout": w.Layout(width="400px")}
         upload_layout = {"layout": w.Layout(width="200px", margin="0 0 0 144px")}
-        self.content = w.Dropdown(options=images.sample_names() + [UPLOAD], value="cat", description="Content", **look)
+        sources = [UPLOAD] + ([WEBCAM] if webcam_available() else [])
+        self.content = w.Dropdown(options=images.sample_names() + sources, value="cat", description="Content", **look)
         self.content_upload = w.FileUpload(accept="image/*", multiple=False, description="Upload content",
                                            **upload_layout)
         self.style = w.Dropdown(options=textures.names() + images.sample_names() + [UPLOAD], value=textures.DEFAULT,
@@ -169,6 +216,8 @@ class StyleStudio:
     # ------------------------------------------------------------------------------------------- inputs
 
     def content_image(self):
+        if self.content.value == WEBCAM:
+            return webcam_snapshot()
         if self.content.value == UPLOAD:
             return _uploaded_image(self.content_upload)
         return images.sample(self.content.value)

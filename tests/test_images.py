@@ -138,3 +138,18 @@ def test_max_size_follows_the_environment(monkeypatch):
 def test_save_creates_the_folder(tmp_path):
     path = images.save(torch.rand(1, 3, 40, 40), tmp_path / "out" / "x.png")
     assert Image.open(path).size == (40, 40)
+
+
+def test_open_files_and_bytes_in_memory(tmp_path):
+    import io
+
+    buffer = io.BytesIO()
+    images.sample("cat", size=64).save(buffer, format="PNG")
+    buffer.seek(0)
+    assert images.load(buffer).size == (64, 43)
+    with pytest.raises(ImageError, match="BytesIO given is not an image file"):
+        images.load(io.BytesIO(b"not a picture"))
+    path = tmp_path / "c.jpg"
+    images.sample("coffee", size=64).save(path)
+    with open(path, "rb") as handle:
+        assert images.load(handle).size == (64, 43)

@@ -1,5 +1,7 @@
 """The widgets driven from code, as a person would use them: set values, click, look at the result."""
 
+import datetime
+
 import pytest
 import torch
 
@@ -84,3 +86,63 @@ def test_errors_show_in_the_studio_not_in_a_lost_thread(studio):
     studio.run(wait=True)
     assert "choose a file with the upload button" in studio.status.value
     assert not studio.run_button.disabled
+
+
+def _fake_colab(monkeypatch, answer):
+    import base64
+    import io
+    import sys
+    import types
+
+    from nstlib import images
+
+    if answer == "photo":
+        buffer = io.BytesIO()
+        images.sample("cat", size=80).save(buffer, format="JPEG")
+        answer = "data:image/jpeg;base64," + base64.b64encode(buffer.getvalue()).decode()
+    output = types.ModuleType("google.colab.output")
+    output.eval_js = lambda js: answer if "getUserMedia" in js else None
+    colab = types.ModuleType("google.colab")
+    colab.output = output
+    google = types.ModuleType("google")
+    google.colab = colab
+    monkeypatch.setitem(sys.modules, "google", google)
+    monkeypatch.setitem(sys.modules, "google.colab", colab)
+    monkeypatch.setitem(sys.modules, "google.colab.output", output)
+
+
+def test_webcam_snapshot_in_colab_becomes_the_content(monkeypatch, tmp_path):
+    _fake_colab(monkeypatch, "photo")
+    assert widgets.webcam_available()
+    studio = widgets.StyleStudio(size=64, steps=2, weights="random", device="cpu", out_dir=tmp_path)
+    assert widgets.WEBCAM in studio.content.options
+    studio.content.value = widgets.WEBCAM
+    assert studio.content_image().size == (80, 53)
+    studio.run(wait=True)
+    assert studio.result is not None and studio.result.shape[-1] == 64
+
+
+def test_webcam_elsewhere_says_to_upload(monkeypatch):
+    assert not widgets.webcam_available()
+    with pytest.raises(RuntimeError, match="Upload button"):
+        widgets.webcam_snapshot()
+    _fake_colab(monkeypatch, None)
+    with pytest.raises(RuntimeError, match="camera permission"):
+        widgets.webcam_snapshot()
+
+
+def test_an_uploaded_photo_becomes_the_content(studio):
+    import io
+
+    from nstlib import images
+
+    buffer = io.BytesIO()
+    images.sample("rocket", size=90).save(buffer, format="PNG")
+    data = buffer.getvalue()
+    studio.content_upload.value = ({"name": "mine.png", "type": "image/png", "size": len(data),
+                                    "content": memoryview(data),
+                                    "last_modified": datetime.datetime(2026, 1, 1)},)
+    studio.content.value = widgets.UPLOAD
+    assert studio.content_image().size == (90, 60)
+    studio.run(wait=True)
+    assert studio.result is not None and "Done" in studio.status.value
