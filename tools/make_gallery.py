@@ -24,7 +24,7 @@ OUT = ROOT / "docs" / "gallery"
 WIDTH = 720  # pixels: small files, sharp enough on GitHub
 
 
-def save(fig_or_image, name: str) -> None:
+def save(fig_or_image, name: str, width: int = WIDTH) -> None:
     path = OUT / name
     if isinstance(fig_or_image, Image.Image):
         image = fig_or_image
@@ -34,8 +34,8 @@ def save(fig_or_image, name: str) -> None:
         plt.close(fig_or_image)
         image = Image.open(tmp)
         tmp.unlink()
-    if image.width > WIDTH:
-        image = image.resize((WIDTH, round(image.height * WIDTH / image.width)), Image.Resampling.LANCZOS)
+    if image.width > width:
+        image = image.resize((width, round(image.height * width / image.width)), Image.Resampling.LANCZOS)
     image.convert("RGB").save(path, optimize=True)
     print(f"wrote {path.relative_to(ROOT)} ({path.stat().st_size // 1024} KiB)")
 
@@ -76,7 +76,7 @@ def main() -> None:
     cli("stylize", "--model", "mosaic", "coffee", "--size", "512", "-o", str(OUT / "05_fast_mosaic.png"))
     cli("stylize", "--model", "strokes", "astronaut", "--size", "512", "-o", str(OUT / "05_fast_strokes.png"))
     for name in ("04_stylize.png", "05_fast_mosaic.png", "05_fast_strokes.png"):
-        save(Image.open(OUT / name), name)
+        save(Image.open(OUT / name), name, width=400)
 
     # Lesson 6: what the browser test saw.
     shot = ROOT / "out" / "e2e" / "studio.png"

@@ -1,5 +1,6 @@
 """The studio as a person uses it: JupyterLab in headless Chromium, run the notebook, move a slider,
-press Run, and see the preview change. Saves a screenshot to out/e2e/ for people to look at.
+press Run, and see the preview change; then switch to a trained fast model and run again. Saves a
+screenshot to out/e2e/ for people to look at.
 
 Needs Debian's ``chromium`` and the ``playwright`` Python package (driving that browser; no browser
 download). ``make e2e`` installs both where it can and runs this file.
@@ -112,6 +113,17 @@ def test_move_a_slider_press_run_and_see_the_preview_change(lab):
                 "() => [...document.querySelectorAll('.widget-html-content')]"
                 ".some(x => x.textContent.includes('Done'))",
                 timeout=180_000)
+            # Then the trained network: one click on "fast model", Run again, and the preview changes again.
+            after_optimise = preview.get_attribute("src")
+            page.locator(".widget-toggle-button", has_text="fast model").first.click()
+            run.click()
+            page.wait_for_function(
+                "([img, old]) => img.getAttribute('src') !== old", arg=[preview.element_handle(), after_optimise],
+                timeout=120_000)
+            page.wait_for_function(
+                "() => [...document.querySelectorAll('.widget-html-content')]"
+                ".some(x => x.textContent.includes('fast model'))",
+                timeout=120_000)
             page.screenshot(path=str(SHOTS / "studio.png"), full_page=False)
             assert int(readout.inner_text()) == int(old_size) + 32  # one notch of the 32 px step
         except Exception:
