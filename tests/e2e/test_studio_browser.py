@@ -94,7 +94,6 @@ def test_move_a_slider_press_run_and_see_the_preview_change(lab):
             run = page.locator(".widget-button", has_text="Run").first
             run.scroll_into_view_if_needed()
             preview = page.locator(".widget-image").first
-            before = preview.get_attribute("src")
 
             # Move the Size slider one notch with the keyboard, as a person would after clicking its handle.
             size_slider = page.locator(".widget-slider", has=page.locator(".widget-label", has_text="Size")).first
@@ -105,25 +104,18 @@ def test_move_a_slider_press_run_and_see_the_preview_change(lab):
             page.wait_for_function("([el, old]) => el.textContent.trim() !== old",
                                    arg=[readout.element_handle(), old_size], timeout=10_000)
 
-            run.click()
-            page.wait_for_function(
-                "([img, old]) => img.getAttribute('src') !== old", arg=[preview.element_handle(), before],
-                timeout=180_000)
-            page.wait_for_function(
-                "() => [...document.querySelectorAll('.widget-html-content')]"
-                ".some(x => x.textContent.includes('Done'))",
-                timeout=180_000)
+            def run_and_see_the_preview_change(status: str, timeout: int):
+                old = preview.get_attribute("src")
+                run.click()
+                page.wait_for_function("([img, old]) => img.getAttribute('src') !== old",
+                                       arg=[preview.element_handle(), old], timeout=timeout)
+                page.wait_for_function("(text) => [...document.querySelectorAll('.widget-html-content')]"
+                                       ".some(x => x.textContent.includes(text))", arg=status, timeout=timeout)
+
+            run_and_see_the_preview_change("Done", 180_000)
             # Then the trained network: one click on "fast model", Run again, and the preview changes again.
-            after_optimise = preview.get_attribute("src")
             page.locator(".widget-toggle-button", has_text="fast model").first.click()
-            run.click()
-            page.wait_for_function(
-                "([img, old]) => img.getAttribute('src') !== old", arg=[preview.element_handle(), after_optimise],
-                timeout=120_000)
-            page.wait_for_function(
-                "() => [...document.querySelectorAll('.widget-html-content')]"
-                ".some(x => x.textContent.includes('fast model'))",
-                timeout=120_000)
+            run_and_see_the_preview_change("fast model", 120_000)
             page.screenshot(path=str(SHOTS / "studio.png"), full_page=False)
             assert int(readout.inner_text()) == int(old_size) + 32  # one notch of the 32 px step
         except Exception:
