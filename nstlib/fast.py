@@ -233,7 +233,12 @@ def train(settings: TrainSettings | None = None, *, device=None, checkpoint: str
     record.loss_network = vgg.source.name if vgg.source else ""
     loss_fn = PerceptualLoss(vgg, style_image(settings.style, settings.style_size).to(dev), settings)
     data = PhotoCrops(folder=settings.folder, crop=settings.crop, seed=settings.seed + record.step)
-    preview = _Preview(net, preview_image, dev) if preview_every else None
+    if preview_every:
+        from .plotting import LivePicture
+
+        live = LivePicture()
+        photo = preview_image if preview_image is not None else images.sample(HELD_OUT_PHOTOS[0])
+        preview = images.to_tensor(photo, size=config.pick(256, 64), device=dev)
     bar = tqdm(total=settings.steps, initial=record.step, disable=not progress, desc=f"training {settings.style}")
     start = time.perf_counter() - record.seconds
     net.train()
@@ -257,8 +262,10 @@ def train(settings: TrainSettings | None = None, *, device=None, checkpoint: str
             if checkpoint and record.step % checkpoint_every == 0:
                 record.seconds = time.perf_counter() - start
                 save_checkpoint(checkpoint, net, optimizer, record)
-            if preview and record.step % preview_every == 0:
-                preview.show(record.step)
+            if preview_every and record.step % preview_every == 0:
+                net.eval()
+                live.update(images.to_pil(stylize(net, preview)))
+                net.train()
     except KeyboardInterrupt:
         record.stopped = "interrupted"
         print(f"training interrupted at step {record.step}: returning the network as it is")
@@ -279,29 +286,6 @@ def save_checkpoint(path, net, optimizer, record: TrainRecord) -> Path:
                 "seconds": record.seconds, "losses": record.losses, "settings": record.settings}, partial)
     partial.replace(path)
     return path
-
-
-class _Preview:
-    def __init__(self, net, image, device):
-        self.net = net
-        image = image if image is not None else images.sample(HELD_OUT_PHOTOS[0])
-        self.x = images.to_tensor(image, size=config.pick(256, 64), device=device)
-        self.handle = None
-
-    def show(self, step):
-        try:
-            from IPython.display import display
-        except ImportError:
-            return
-        was = self.net.training
-        self.net.eval()
-        with torch.no_grad():
-            picture = images.to_pil(self.net(pad_to_multiple(self.x)[0]))
-        self.net.train(was)
-        if self.handle is None:
-            self.handle = display(picture, display_id=True)
-        else:
-            self.handle.update(picture)
 
 
 # ------------------------------------------------------------------------------------------- using a model

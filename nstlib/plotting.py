@@ -77,3 +77,29 @@ def show_images(images, titles=None, ncols: int | None = None, size: float = 3.5
         fig.suptitle(suptitle)
     fig.tight_layout()
     return fig
+
+
+class LivePicture:
+    """A picture shown once in a notebook and then replaced in place (an IPython display handle), for
+    previews that update during a long run. Outside a notebook it shows nothing."""
+
+    def __init__(self):
+        self.handle = None
+
+    @staticmethod
+    def available() -> bool:
+        try:
+            from IPython import get_ipython
+        except ImportError:
+            return False
+        return get_ipython() is not None
+
+    def update(self, image) -> None:
+        if not self.available():
+            return
+        from IPython.display import display
+
+        if self.handle is None:
+            self.handle = display(image, display_id=True)
+        else:
+            self.handle.update(image)

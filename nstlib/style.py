@@ -479,33 +479,24 @@ def _progress(total, enabled):
 
 
 class _Preview:
-    """Shows the image in place in a notebook (an IPython display handle), every ``every`` steps."""
+    """Shows the image in place in a notebook every ``every`` steps (nothing outside a notebook)."""
 
     def __init__(self, every, full):
-        self.every, self.full, self.handle = every, full, None
-        if every:
-            try:
-                from IPython import get_ipython
+        from .plotting import LivePicture
 
-                self.every = every if get_ipython() is not None else 0
-            except ImportError:
-                self.every = 0
+        self.live = LivePicture()
+        self.every = every if every and self.live.available() else 0
+        self.full = full
 
     def _show(self, x):
-        from IPython.display import display
-
-        image = images.to_pil(x.detach()).resize(self.full[::-1], Image.Resampling.BILINEAR)
-        if self.handle is None:
-            self.handle = display(image, display_id=True)
-        else:
-            self.handle.update(image)
+        self.live.update(images.to_pil(x.detach()).resize(self.full[::-1], Image.Resampling.BILINEAR))
 
     def maybe(self, step, x):
         if self.every and step % self.every == 0:
             self._show(x)
 
     def final(self, x):
-        if self.every and self.handle is not None:
+        if self.every and self.live.handle is not None:
             self._show(x)
 
 

@@ -156,3 +156,35 @@ def test_shipped_models_move_a_held_out_photo_towards_their_style(name, vgg):
         other_photo = images.to_tensor(images.sample(fast.HELD_OUT_PHOTOS[1]), size=tuple(photo.shape[-2:]))
         assert style_distance(out) < 0.5 * style_distance(photo)  # it took on the style...
         assert content_distance(out) < 0.6 * content_distance(other_photo)  # ...and is still this photo
+
+
+def test_training_preview_updates_one_picture_in_place(monkeypatch):
+    import IPython.display
+
+    from nstlib import plotting
+
+    shown = []
+
+    class Handle:
+        def update(self, image):
+            shown.append(("update", image.size))
+
+    def display(image, display_id=False):
+        shown.append(("display", image.size))
+        return Handle()
+
+    monkeypatch.setattr(plotting.LivePicture, "available", staticmethod(lambda: True))
+    monkeypatch.setattr(IPython.display, "display", display)
+    net, _ = fast.train(steps=3, preview_every=1, preview_image=images.sample("cat", size=48),
+                        progress=False, device="cpu", **TINY)
+    assert [kind for kind, _ in shown] == ["display", "update", "update"]
+    assert shown[0][1] == (256, 171)  # the photo at preview size; the padding to 172 rows is cropped off
+    assert net.training is False
+
+
+def test_outside_a_notebook_the_preview_shows_nothing(capsys):
+    from nstlib import plotting
+
+    assert not plotting.LivePicture.available()
+    plotting.LivePicture().update(images.sample("cat", size=48))
+    assert capsys.readouterr().out == ""
