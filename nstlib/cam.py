@@ -329,19 +329,14 @@ def grid(images, maps=None, boxes=None, titles=None, ncols: int = 4, size: float
 
     boxes: (N, 4) or (N, K, 4) as x0, y0, x1, y1 (x1, y1 exclusive), drawn as white rectangles.
     """
-    import matplotlib.pyplot as plt
     from matplotlib.patches import Rectangle
 
+    from .plotting import show_images
+
     n = len(images)
-    ncols = min(ncols, n)
-    nrows = math.ceil(n / ncols)
-    fig, axes = plt.subplots(nrows, ncols, figsize=(size * ncols, size * nrows), squeeze=False)
-    for i, ax in enumerate(axes.flat):
-        ax.set_axis_off()
-        if i >= n:
-            continue
-        picture = overlay(images[i], maps[i], alpha) if maps is not None else images[i].permute(1, 2, 0).cpu()
-        ax.imshow(picture)
+    pictures = [overlay(images[i], maps[i], alpha) if maps is not None else images[i] for i in range(n)]
+    fig = show_images(pictures, titles=titles, ncols=min(ncols, n), size=size, suptitle=suptitle)
+    for i, ax in enumerate(fig.axes[:n]):
         if boxes is not None:
             for x0, y0, x1, y1 in boxes[i].reshape(-1, 4).tolist():
                 ax.add_patch(Rectangle((x0 - 0.5, y0 - 0.5), x1 - x0, y1 - y0, fill=False, edgecolor="white",
@@ -350,11 +345,6 @@ def grid(images, maps=None, boxes=None, titles=None, ncols: int = 4, size: float
             m = maps[i].reshape(-1, *maps[i].shape[-2:])[0]
             y, x = divmod(int(m.argmax()), m.shape[-1])
             ax.plot([x], [y], marker="+", color="white", markersize=14, markeredgewidth=3)
-        if titles is not None:
-            ax.set_title(titles[i])
-    if suptitle:
-        fig.suptitle(suptitle)
-    fig.tight_layout()
     return fig
 
 
