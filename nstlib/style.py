@@ -12,17 +12,21 @@ The two feature losses are dimensionless: a loss of 0.1 means "10 % off", on any
 the ImageNet VGG19 online or the offline VGG16 pack (whose activations are about a hundred times larger).
 So the default weights work for everyone. Lesson 4 maps the tutorials' weights onto these.
 
-Speed on a CPU comes from doing less work: coarse-to-fine scales (most steps at low resolution), the
-network truncated after the deepest layer used, targets computed once per scale, and bf16 autocast where
-the CPU supports it (losses accumulated in fp32). ``stylize`` reports progress, can preview in a notebook,
-and returns the best image so far on Ctrl-C or when the loss turns NaN or explodes.
+Speed on a CPU comes from doing less work per step: the network truncated after the deepest layer used,
+its weights cast once to bf16 and stored channels-last where the CPU does bf16 natively (losses still
+accumulated in fp32), Gram matrices computed in the features' own layout with a one-product backward, and
+targets computed once per scale. Coarse-to-fine scales pay only from 512 px up (``auto_scales``).
+``stylize`` reports progress, can preview in a notebook, and returns the best image so far on Ctrl-C or
+when the loss turns NaN or explodes.
 """
 
 from __future__ import annotations
 
+import copy
 import math
 import time
 import warnings
+import weakref
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import NamedTuple
@@ -49,12 +53,49 @@ _EPS = 1e-12
 
 
 def gram(features: torch.Tensor) -> torch.Tensor:
-    """(B, C, H, W) features -> (B, C, C) Gram matrices ``F Fᵀ / (C·H·W)``, always computed in fp32."""
+    """(B, C, H, W) features -> (B, C, C) Gram matrices ``F Fᵀ / (C·H·W)``, returned in fp32.
+
+    The products run in the features' own dtype and memory layout (bf16, channels-last in ``stylize``):
+    a cast to fp32 or a transposed copy of a relu1_1 map costs more than the product itself.
+    """
     if features.ndim != 4:
         raise ValueError(f"gram expects (batch, channels, height, width) features, got shape {tuple(features.shape)}")
     b, c, h, w = features.shape
-    f = features.float().reshape(b, c, h * w)
-    return f @ f.transpose(1, 2) / (c * h * w)
+    channels_last = not features.is_contiguous() and features.is_contiguous(memory_format=torch.channels_last)
+    if channels_last:  # (B, H·W, C) is a view of a channels-last map
+        flat = features.permute(0, 2, 3, 1).reshape(b, h * w, c)
+    else:
+        flat = features.reshape(b, c, h * w)
+    return _Gram.apply(flat, channels_last).float() / (c * h * w)
+
+
+class _Gram(torch.autograd.Function):
+    """``M Mᵀ`` per batch item (or ``Mᵀ M`` for positions-by-channels M), with a one-product backward.
+
+    Autograd's own backward of ``M @ M.T`` makes two products and adds them in different layouts, which
+    was a fifth of a bf16 stylize step on the CPU (benchmarks/bench_style.py).
+    """
+
+    @staticmethod
+    def forward(ctx, flat, positions_first):
+        ctx.save_for_backward(flat)
+        ctx.positions_first = positions_first
+        return _each(flat, (lambda m: m.t() @ m) if positions_first else (lambda m: m @ m.t()))
+
+    @staticmethod
+    def backward(ctx, grad):
+        (flat,) = ctx.saved_tensors
+        sym = (grad + grad.transpose(1, 2)).to(flat.dtype)
+        if ctx.positions_first:
+            return _each(flat, lambda m, s: m @ s, sym), None
+        return _each(flat, lambda m, s: s @ m, sym), None
+
+
+def _each(flat, product, *others):
+    """``product`` per batch item: 2-D products keep the layouts BLAS reads in place (bmm copies them)."""
+    if len(flat) == 1:  # no stack, so no copy of a large map
+        return product(flat[0], *(o[0] for o in others)).unsqueeze(0)
+    return torch.stack([product(*items) for items in zip(flat, *others)])
 
 
 def relative_error(value: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
@@ -149,6 +190,8 @@ class Objective:
     Calling it on an image returns a dict of fp32 scalars: total, content, style, tv and ``style/<layer>``.
     """
 
+    gram = staticmethod(gram)  # a subclass may compute it another way (the benchmark's tutorial reference)
+
     def __init__(self, model, content, styles, *, content_layers=CONTENT_LAYERS, style_layers=STYLE_LAYERS,
                  layer_weights=None, style_blend=None, content_weight=CONTENT_WEIGHT, style_weight=STYLE_WEIGHT,
                  tv_weight=TV_WEIGHT, amp_dtype=None):
@@ -168,7 +211,7 @@ class Objective:
             self.style_targets = {name: 0.0 for name in self.style_layers}
             for style, w in zip(styles, blend):
                 for name, feat in self.features(style, self.style_layers).items():
-                    self.style_targets[name] = self.style_targets[name] + w * gram(feat)
+                    self.style_targets[name] = self.style_targets[name] + w * self.gram(feat)
             self.content_targets = {k: v.float() for k, v in self.content_targets.items()}
 
     def features(self, image, layers):
@@ -181,7 +224,7 @@ class Objective:
         zero = image.new_zeros((), dtype=torch.float32)
         c = sum((content_loss(feats[n], t) for n, t in self.content_targets.items()), zero)
         c = c / max(1, len(self.content_targets))
-        per_layer = {n: style_loss(feats[n], self.style_targets[n]) for n in self.style_layers}
+        per_layer = {n: relative_error(self.gram(feats[n]), self.style_targets[n]) for n in self.style_layers}
         s = sum((w * per_layer[n] for n, w in zip(self.style_layers, self.layer_weights)), zero)
         tv = tv_loss(image)
         w = self.weights
@@ -205,6 +248,39 @@ def load_model(arch="vgg19", weights=None, last_layer="relu5_1", pool="max", dev
     from . import models
 
     return models.vgg(arch, weights or config.default_weights(), last_layer=last_layer, pool=pool, device=device)
+
+
+class _CastTo(torch.nn.Module):
+    def __init__(self, dtype):
+        super().__init__()
+        self.dtype = dtype
+
+    def forward(self, x):
+        return x.to(self.dtype)
+
+
+_RUNNABLE: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def runnable(model, dtype=None, channels_last=False):
+    """The network as ``stylize`` runs it: convolution weights cast once to ``dtype`` (autocast would cast
+    them again on every step, 8 % of a bf16 step at 384 px) and stored channels-last. The preprocessing
+    stays fp32. A copy, so the caller's model is not changed; it is made again if the model's weights change.
+    Models other than ``models.VGGFeatures`` are returned as they are (autocast still applies)."""
+    if not (dtype or channels_last) or not hasattr(model, "features") or not hasattr(model, "preprocess"):
+        return model
+    version = (dtype, channels_last, sum(p._version for p in model.parameters()))
+    cached = _RUNNABLE.get(model)
+    if cached is not None and cached[0] == version:
+        return cached[1]
+    net = copy.deepcopy(model)
+    net.features.to(dtype=dtype or torch.float32,
+                    memory_format=torch.channels_last if channels_last else torch.contiguous_format)
+    if dtype is not None:
+        net.preprocess = torch.nn.Sequential(net.preprocess, _CastTo(dtype))
+    net.requires_grad_(False)
+    _RUNNABLE[model] = (version, net)
+    return net
 
 
 # ------------------------------------------------------------------------------------------- stylize
@@ -265,11 +341,23 @@ def scale_sizes(size: int, scales: int, min_side: int, aspect: float) -> list[in
     return sizes[::-1]
 
 
+#: From this size up, ``scales='auto'`` adds a half-size scale (measured: benchmarks/bench_style.py).
+COARSE_TO_FINE_FROM = 512
+
+
+def auto_scales(size: int) -> int:
+    """Scales for ``scales='auto'``. Measured on this course's images: at 384 px a half-size start saves no
+    full-size evaluations (the upsampled picture lacks the fine strokes relu1_1 and relu2_1 ask for, and
+    the content loss of the blur is high), so one scale is fastest; at 512 px a short half-size start
+    (a fifth of the steps) reaches the same loss about 10 % sooner."""
+    return 1 if size < COARSE_TO_FINE_FROM else 2
+
+
 def split_steps(steps: int, n: int, shares=None) -> list[int]:
-    """Steps per scale. Measured (benchmarks/bench_style.py): coarse steps are cheap and remove most of the
-    loss early, but the features are not scale-invariant, so an upsampled result still needs full-size steps;
-    about 40 % of the steps at half size works best at 256 to 512 px."""
-    shares = shares or {1: [1.0], 2: [0.4, 0.6], 3: [0.25, 0.3, 0.45]}.get(n, [1.0 / n] * n)
+    """Steps per scale, coarsest first. Coarse steps are cheap, but the features are not scale-invariant,
+    so an upsampled result still needs nearly as many full-size steps: a fifth of the steps at half size
+    was best at 512 px; 40 % was slower than one scale."""
+    shares = shares or {1: [1.0], 2: [0.2, 0.8], 3: [0.1, 0.2, 0.7]}.get(n, [1.0 / n] * n)
     if len(shares) != n:
         raise ValueError(f"scale_shares needs {n} numbers, one per scale, got {list(shares)}")
     counts = [max(1, int(round(steps * s / sum(shares)))) for s in shares]
@@ -301,7 +389,7 @@ def _to_tensor(image, size, device):
 def stylize(content=None, style=None, *, size: int = 384, steps: int = 200, optimizer: str = "lbfgs", lr=None,
             content_weight=CONTENT_WEIGHT, style_weight=STYLE_WEIGHT, tv_weight=TV_WEIGHT,
             content_layers=CONTENT_LAYERS, style_layers=STYLE_LAYERS, layer_weights=None, style_blend=None,
-            style_scale: float = 1.0, init="content", scales: int = 2, scale_shares=None,
+            style_scale: float = 1.0, init="content", scales="auto", scale_shares=None,
             preserve_colors: bool = False, arch: str = "vgg19", weights=None, pool: str = "max", model=None,
             device=None, amp="auto", channels_last="auto", progress: bool = True, preview: int = 0,
             callback=None, seed=None, explode: float = 1e3) -> Stylized:
@@ -310,7 +398,8 @@ def stylize(content=None, style=None, *, size: int = 384, steps: int = 200, opti
     content, style: anything ``images.load`` reads (path, PIL, array, tensor); None gives the cat photo and
         the project's default texture. ``style`` may be a list (blended with ``style_blend`` weights).
     size: longest side of the result. steps: optimiser steps over all scales (see ``record.evals`` for
-        loss evaluations). scales: coarse-to-fine levels, each twice the last; 1 = tutorials' single scale.
+        loss evaluations). scales: coarse-to-fine levels, each twice the last; 1 = tutorials' single scale;
+        'auto' = one below 512 px, two from 512 px (``auto_scales``).
         scale_shares: the fraction of the steps each scale gets, coarsest first.
     init: 'content', 'style', 'noise' or a tensor. preserve_colors: transfer luminance only.
     weights / arch / pool: the VGG (``models.vgg``); 'auto' weights give ImageNet VGG19 online, the offline
@@ -339,8 +428,7 @@ def stylize(content=None, style=None, *, size: int = 384, steps: int = 200, opti
     dtype = amp_dtype(dev, amp)
     # channels-last helps bf16 convolutions (oneDNN/AMX on CPUs, tensor cores on GPUs); measured no gain in fp32.
     cl = dtype is not None if channels_last == "auto" else bool(channels_last)
-    if cl:
-        model.to(memory_format=torch.channels_last)  # same weights, another layout
+    model = runnable(model, dtype, cl)
     if seed is not None:
         from .env import seed as set_seed
 
@@ -349,6 +437,10 @@ def stylize(content=None, style=None, *, size: int = 384, steps: int = 200, opti
     content_img = images.load(images.sample("cat") if content is None else content, size=size)
     style_imgs = [images.load(textures.draw(textures.DEFAULT) if s is None else s) for s in _as_list(style)]
     full = (content_img.height, content_img.width)
+    if scales == "auto":
+        scales = auto_scales(size)
+    if not isinstance(scales, int) or scales < 1:
+        raise ValueError(f"scales must be 'auto' or a whole number >= 1, got {scales!r}")
     sizes = scale_sizes(size, scales, 32, min(full) / max(full))
     counts = split_steps(steps, len(sizes), scale_shares)
     color_source = images.to_tensor(content_img, device=dev)
@@ -482,11 +574,13 @@ class _Preview:
     """Shows the image in place in a notebook every ``every`` steps (nothing outside a notebook)."""
 
     def __init__(self, every, full):
-        from .plotting import LivePicture
+        self.live, self.full = None, full
+        if every:  # plotting imports matplotlib: not worth a fifth of a second when nothing is shown
+            from .plotting import LivePicture
 
-        self.live = LivePicture()
-        self.every = every if every and self.live.available() else 0
-        self.full = full
+            live = LivePicture()
+            self.live = live if live.available() else None
+        self.every = every if self.live is not None else 0
 
     def _show(self, x):
         self.live.update(images.to_pil(x.detach()).resize(self.full[::-1], Image.Resampling.BILINEAR))

@@ -52,6 +52,59 @@ def test_gram_is_fp32_for_bf16_features_and_rejects_bad_shapes():
         style.gram(torch.rand(4, 3, 3))
 
 
+@pytest.mark.parametrize("layout", ["contiguous", "channels_last"])
+def test_gram_and_its_one_product_backward_match_autograd_in_both_layouts(layout):
+    torch.manual_seed(0)
+    f = torch.randn(2, 5, 4, 3, dtype=torch.double)
+    if layout == "channels_last":
+        f = f.contiguous(memory_format=torch.channels_last)
+    f.requires_grad_(True)
+    flat = f.detach().reshape(2, 5, 12).requires_grad_(True)
+    weights = torch.randn(2, 5, 5, dtype=torch.double)
+    want = flat @ flat.transpose(1, 2) / 60
+    (want_grad,) = torch.autograd.grad((want * weights).sum(), flat)
+    got = style.gram(f)
+    (got_grad,) = torch.autograd.grad((got.double() * weights).sum(), f)
+    assert torch.allclose(got.double(), want.detach(), atol=1e-6)
+    assert torch.allclose(got_grad.reshape(2, 5, 12), want_grad, atol=1e-5)
+
+
+def test_bf16_channels_last_gram_stays_close_to_fp32():
+    torch.manual_seed(0)
+    f = torch.rand(1, 16, 20, 24)
+    low = style.gram(f.to(torch.bfloat16).contiguous(memory_format=torch.channels_last))
+    assert low.dtype == torch.float32
+    assert float(style.relative_error(low, style.gram(f))) < 1e-4
+
+
+def test_runnable_copy_is_bf16_channels_last_leaves_the_model_alone_and_follows_weight_changes(model):
+    fresh = style.load_model("vgg16", "random", "relu2_1", "max", "cpu")
+    before = {k: v.clone() for k, v in fresh.state_dict().items()}
+    net = style.runnable(fresh, torch.bfloat16, True)
+    conv = net.features.conv1_1.weight
+    assert conv.dtype == torch.bfloat16 and conv.is_contiguous(memory_format=torch.channels_last)
+    assert all(torch.equal(v, before[k]) for k, v in fresh.state_dict().items())  # the original is untouched
+    assert fresh.features.conv1_1.weight.dtype == torch.float32
+    assert style.runnable(fresh, torch.bfloat16, True) is net  # made once
+    x = torch.rand(1, 3, 32, 32)
+    with torch.no_grad():
+        close = net.extract(x, ["relu2_1"])["relu2_1"].float()
+        exact = fresh.extract(x, ["relu2_1"])["relu2_1"]
+    assert float(style.relative_error(close, exact)) < 1e-3
+    with torch.no_grad():
+        fresh.features.conv1_1.weight.mul_(2)  # a changed model gets a new copy
+    assert style.runnable(fresh, torch.bfloat16, True) is not net
+    assert style.runnable(fresh) is fresh  # fp32, usual layout: nothing to copy
+
+
+def test_scales_auto_is_one_below_512_px_and_bad_scales_are_refused(pictures, model):
+    assert style.auto_scales(384) == 1 and style.auto_scales(512) == 2
+    _, record = small(pictures, model, scales="auto", steps=2)
+    assert len(record.sizes) == 1
+    with pytest.raises(ValueError, match="scales must be 'auto' or a whole number"):
+        small(pictures, model, scales=0)
+
+
 def test_losses_are_zero_at_the_target_and_positive_elsewhere():
     f = torch.rand(1, 8, 5, 7)
     assert style.content_loss(f, f) == 0
