@@ -20,6 +20,7 @@ import torch.nn.functional as F
 from tqdm.auto import tqdm
 
 from .layers import CHANNELS, check_layers
+from .precision import amp_dtype, runnable
 
 # ------------------------------------------------------------------------------------------- the objective
 
@@ -212,22 +213,33 @@ def random_affine(x: torch.Tensor, pad: int = 12, jitter: int = 8, scale=(0.9, 1
 # ------------------------------------------------------------------------------------------- nstlib's loop
 
 
-def visualize(model, layer: str, channels, size=128, steps: int = 200, lr: float = 0.1, transforms: bool = True,
+def visualize(model, layer: str, channels, size=128, steps: int = 200, lr: float = 0.3, transforms: bool = True,
               octaves: int = 1, decay: float = 1.0, seed: int | None = 0, callback=None, progress: bool = True,
-              target: float | None = None) -> Result:
+              target: float | None = None, check_every: int = 10, amp="auto") -> Result:
     """Patterns that maximise each filter's mean activation: Fourier + decorrelated colour parametrisation,
     random jitter/scale/rotation every step, all ``channels`` optimised together as one batch.
 
     octaves: with 2 or more, the first steps run at lower resolution (size / 2 ** k), each stage started
         from the previous one upsampled; on a CPU this buys most of the structure for little time.
-    target: stop as soon as the batch's mean objective, measured on the untransformed images, reaches it
-        (the benchmark uses this). ``result.history`` holds the mean objective under the step's transform.
+    target: stop as soon as the batch's mean objective, measured on the untransformed images (every
+        ``check_every`` steps), reaches it. ``result.history`` holds the mean objective under the step's
+        transform.
+    amp: 'auto' runs the network in bf16 where the device does it natively (``precision.runnable``), 'off'
+        in the model's own dtype. The image and the objective stay fp32.
+    lr: Adam's step in the Fourier space, reached after ``WARM_UP_STEPS`` steps of linear warm-up (the
+        first steps' directions are mostly noise). Measured at 64 and 128 px over 200 steps: 0.3 reaches
+        higher objectives than 0.1 at conv3_1, conv4_1 and conv5_1, and 0.6 is no better.
     steps are optimiser steps; Adam evaluates the network once per step (forward and backward).
     Interrupting (Ctrl-C) returns the images so far.
     """
     channels = check_channels(model, layer, channels)
+    if check_every < 1:
+        raise ValueError(f"check_every must be at least 1, got {check_every}")
     param = next(model.parameters())
     dev, dt = param.device, param.dtype
+    low = amp_dtype(dev, amp) if dt == torch.float32 else None
+    net = runnable(model, low, channels_last=low is not None)
+    layout = torch.channels_last if low is not None else torch.contiguous_format
     h, w = (size, size) if isinstance(size, int) else size
     gen = None
     if seed is not None:
@@ -247,20 +259,23 @@ def visualize(model, layer: str, channels, size=128, steps: int = 200, lr: float
                 up = F.interpolate(fourier.image().detach(), size=(sh, sw), mode="bicubic", align_corners=False)
                 fourier = FourierImage.from_image(up.clamp(0, 1), decay)
             opt = torch.optim.Adam(fourier.parameters(), lr=lr)
+            warm_up = torch.optim.lr_scheduler.LambdaLR(opt, lambda i: min(1.0, (i + 1) / WARM_UP_STEPS))
             for _ in range(n_steps):
                 img = fourier.image()
                 seen = random_affine(img, generator=gen) if transforms else img
-                score = filter_means(model.extract(seen, [layer])[layer], channels)
+                acts = net.extract(seen.contiguous(memory_format=layout), [layer])[layer]
+                score = filter_means(acts.to(dt), channels)
                 (grad,) = torch.autograd.grad(-score.sum(), fourier.spectrum)
                 fourier.spectrum.grad = grad
                 opt.step()
+                warm_up.step()
                 result.history.append(score.detach().mean().item())
                 result.times.append(time.perf_counter() - t0)
                 done += 1
                 bar.update(1)
                 if callback is not None:
                     callback(done - 1, img.detach())
-                if target is not None and (sh, sw) == (h, w):
+                if target is not None and (sh, sw) == (h, w) and (done % check_every == 0 or done == steps):
                     now = objective(model, fourier.image().detach(), layer, channels).mean().item()
                     if now >= target:
                         raise _Reached
@@ -273,6 +288,10 @@ def visualize(model, layer: str, channels, size=128, steps: int = 200, lr: float
         result.images = F.interpolate(result.images, size=(h, w), mode="bicubic", align_corners=False).clamp(0, 1)
     result.seconds = time.perf_counter() - t0
     return result
+
+
+#: Steps over which ``visualize`` ramps its learning rate up to ``lr``.
+WARM_UP_STEPS = 20
 
 
 class _Reached(Exception):

@@ -22,11 +22,9 @@ when the loss turns NaN or explodes.
 
 from __future__ import annotations
 
-import copy
 import math
 import time
 import warnings
-import weakref
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import NamedTuple
@@ -37,6 +35,7 @@ from PIL import Image
 
 from . import config, images, textures
 from .layers import check_layers, layer_names
+from .precision import amp_dtype, runnable
 
 STYLE_LAYERS = ("relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1")
 CONTENT_LAYERS = ("relu4_2",)
@@ -166,23 +165,6 @@ def deepest(layers) -> str:
     return max(layers, key=order.index)
 
 
-def amp_dtype(device: torch.device, amp="auto"):
-    """The autocast dtype for ``device``: bf16 where the hardware does it natively, else None (fp32)."""
-    if amp in (False, None, "off", "fp32"):
-        return None
-    if amp not in (True, "auto", "bf16"):
-        raise ValueError(f"amp must be 'auto', 'bf16' or 'off', got {amp!r}")
-    if device.type == "cpu":
-        try:
-            native = torch.backends.mkldnn.is_available() and torch.ops.mkldnn._is_mkldnn_bf16_supported()
-        except (AttributeError, RuntimeError):
-            native = False
-        return torch.bfloat16 if native or amp == "bf16" else None
-    if device.type == "cuda":
-        return torch.bfloat16 if torch.cuda.is_bf16_supported() else None
-    return None
-
-
 class Objective:
     """The total loss at one resolution, with its targets (content features, style Grams) computed once.
 
@@ -248,39 +230,6 @@ def load_model(arch="vgg19", weights=None, last_layer="relu5_1", pool="max", dev
     from . import models
 
     return models.vgg(arch, weights or config.default_weights(), last_layer=last_layer, pool=pool, device=device)
-
-
-class _CastTo(torch.nn.Module):
-    def __init__(self, dtype):
-        super().__init__()
-        self.dtype = dtype
-
-    def forward(self, x):
-        return x.to(self.dtype)
-
-
-_RUNNABLE: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-
-
-def runnable(model, dtype=None, channels_last=False):
-    """The network as ``stylize`` runs it: convolution weights cast once to ``dtype`` (autocast would cast
-    them again on every step, 8 % of a bf16 step at 384 px) and stored channels-last. The preprocessing
-    stays fp32. A copy, so the caller's model is not changed; it is made again if the model's weights change.
-    Models other than ``models.VGGFeatures`` are returned as they are (autocast still applies)."""
-    if not (dtype or channels_last) or not hasattr(model, "features") or not hasattr(model, "preprocess"):
-        return model
-    version = (dtype, channels_last, sum(p._version for p in model.parameters()))
-    cached = _RUNNABLE.get(model)
-    if cached is not None and cached[0] == version:
-        return cached[1]
-    net = copy.deepcopy(model)
-    net.features.to(dtype=dtype or torch.float32,
-                    memory_format=torch.channels_last if channels_last else torch.contiguous_format)
-    if dtype is not None:
-        net.preprocess = torch.nn.Sequential(net.preprocess, _CastTo(dtype))
-    net.requires_grad_(False)
-    _RUNNABLE[model] = (version, net)
-    return net
 
 
 # ------------------------------------------------------------------------------------------- stylize

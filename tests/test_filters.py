@@ -97,9 +97,24 @@ def test_visualize_is_deterministic_when_seeded_and_octaves_keep_the_size(random
     assert Fl._octave_plan(10, 2, 64, 64) == [((32, 32), 5), ((64, 64), 5)]
 
 
-def test_visualize_stops_at_a_target(offline_c21):
+def test_visualize_stops_at_a_target_checked_every_few_steps(offline_c21):
     r = Fl.visualize(offline_c21, "conv2_1", [3], size=32, steps=50, target=-1e9, progress=False)
+    assert len(r.history) == 10  # checked every 10 steps by default: a check costs a forward pass
+    r = Fl.visualize(offline_c21, "conv2_1", [3], size=32, steps=50, target=-1e9, check_every=1, progress=False)
     assert len(r.history) == 1
+    with pytest.raises(ValueError, match="check_every"):
+        Fl.visualize(offline_c21, "conv2_1", [3], size=32, steps=5, check_every=0, progress=False)
+
+
+def test_visualize_in_bf16_reaches_what_fp32_reaches(offline_c21):
+    kwargs = dict(size=32, steps=12, progress=False)
+    low = Fl.visualize(offline_c21, "conv2_1", [3, 40], amp="bf16", **kwargs)
+    full = Fl.visualize(offline_c21, "conv2_1", [3, 40], amp="off", **kwargs)
+    assert low.images.dtype == torch.float32
+    low_score = Fl.objective(offline_c21, low.images, "conv2_1", [3, 40])
+    full_score = Fl.objective(offline_c21, full.images, "conv2_1", [3, 40])
+    assert torch.allclose(low_score, full_score, rtol=0.1, atol=2.0), (low_score, full_score)
+    assert next(offline_c21.parameters()).dtype == torch.float32  # the caller's model is not converted
 
 
 def test_dream_changes_the_photo_and_raises_the_layer_objective(offline_c21):
