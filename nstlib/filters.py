@@ -237,7 +237,8 @@ def visualize(model, layer: str, channels, size=128, steps: int = 200, lr: float
         raise ValueError(f"check_every must be at least 1, got {check_every}")
     param = next(model.parameters())
     dev, dt = param.device, param.dtype
-    low = amp_dtype(dev, amp) if dt == torch.float32 else None
+    low = amp_dtype(dev, amp)  # validates ``amp`` whatever the model's dtype
+    low = low if dt == torch.float32 else None  # a model already in low precision runs as it is
     net = runnable(model, low, channels_last=low is not None)
     layout = torch.channels_last if low is not None else torch.contiguous_format
     h, w = (size, size) if isinstance(size, int) else size

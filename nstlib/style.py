@@ -71,8 +71,8 @@ def gram(features: torch.Tensor) -> torch.Tensor:
 class _Gram(torch.autograd.Function):
     """``M Mᵀ`` per batch item (or ``Mᵀ M`` for positions-by-channels M), with a one-product backward.
 
-    Autograd's own backward of ``M @ M.T`` makes two products and adds them in different layouts, which
-    was a fifth of a bf16 stylize step on the CPU (benchmarks/bench_style.py).
+    Autograd's own backward of ``M @ M.T`` makes two products and adds them in different layouts; with
+    bmm's copies of transposed maps, that was half of a bf16 stylize step on the CPU (0.27 s -> 0.13 s).
     """
 
     @staticmethod
