@@ -77,26 +77,6 @@ def test_bf16_channels_last_gram_stays_close_to_fp32():
     assert float(style.relative_error(low, style.gram(f))) < 1e-4
 
 
-def test_runnable_copy_is_bf16_channels_last_leaves_the_model_alone_and_follows_weight_changes(model):
-    fresh = style.load_model("vgg16", "random", "relu2_1", "max", "cpu")
-    before = {k: v.clone() for k, v in fresh.state_dict().items()}
-    net = style.runnable(fresh, torch.bfloat16, True)
-    conv = net.features.conv1_1.weight
-    assert conv.dtype == torch.bfloat16 and conv.is_contiguous(memory_format=torch.channels_last)
-    assert all(torch.equal(v, before[k]) for k, v in fresh.state_dict().items())  # the original is untouched
-    assert fresh.features.conv1_1.weight.dtype == torch.float32
-    assert style.runnable(fresh, torch.bfloat16, True) is net  # made once
-    x = torch.rand(1, 3, 32, 32)
-    with torch.no_grad():
-        close = net.extract(x, ["relu2_1"])["relu2_1"].float()
-        exact = fresh.extract(x, ["relu2_1"])["relu2_1"]
-    assert float(style.relative_error(close, exact)) < 1e-3
-    with torch.no_grad():
-        fresh.features.conv1_1.weight.mul_(2)  # a changed model gets a new copy
-    assert style.runnable(fresh, torch.bfloat16, True) is not net
-    assert style.runnable(fresh) is fresh  # fp32, usual layout: nothing to copy
-
-
 def test_scales_auto_is_one_below_512_px_and_bad_scales_are_refused(pictures, model):
     assert style.auto_scales(384) == 1 and style.auto_scales(512) == 2
     _, record = small(pictures, model, scales="auto", steps=2)
