@@ -46,6 +46,10 @@ CONTENT_WEIGHT = 1.0
 STYLE_WEIGHT = 3.0
 TV_WEIGHT = 2.0
 
+#: Weight of ``out_of_range`` in the loss ``stylize`` optimises (it is not part of the reported loss).
+#: Measured at 384 px, 200 L-BFGS steps: any weight from 10 to 1000 ends about 2 % lower than none.
+RANGE_WEIGHT = 100.0
+
 _EPS = 1e-12
 
 
@@ -112,6 +116,16 @@ def content_loss(features: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
 def style_loss(features: torch.Tensor, target_gram: torch.Tensor) -> torch.Tensor:
     """How far the features' Gram matrix is from the style's, relative to the style's."""
     return relative_error(gram(features), target_gram)
+
+
+def out_of_range(x: torch.Tensor) -> torch.Tensor:
+    """Mean squared distance of the pixels from [0, 1]; 0 for an image inside the range.
+
+    ``stylize`` scores ``clamp(x)`` and adds ``RANGE_WEIGHT`` times this to the loss it optimises, so a pixel
+    pushed past 0 or 1 is pulled back instead of lying dead: clamped, it has no gradient. (Clamping x in
+    place instead breaks L-BFGS's curvature pairs: measured, the loss then jumps by up to 38 %.)
+    """
+    return ((x - 1).clamp(min=0).pow(2) + (-x).clamp(min=0).pow(2)).mean()
 
 
 def tv_loss(image: torch.Tensor) -> torch.Tensor:
@@ -410,9 +424,8 @@ def stylize(content=None, style=None, *, size: int = 384, steps: int = 200, opti
             bar.set_description(f"scale {index + 1}/{len(sizes)} {hw[1]}x{hw[0]}")
 
             def closure(objective=objective, best=best, index=index, x=x):
-                with torch.no_grad():  # keep the pixels in range (measured: 3 % fewer evaluations than
-                    x.clamp_(0, 1)  # scoring clamp(x) while x wanders outside, where its gradient is 0)
-                terms = objective(x.contiguous(memory_format=torch.channels_last) if cl else x)
+                image = x.clamp(0, 1)  # the loss of the image we will return
+                terms = objective(image.contiguous(memory_format=torch.channels_last) if cl else image)
                 total = terms["total"]
                 value = float(total.detach())
                 record.add(terms, index, time.perf_counter() - start)
@@ -422,7 +435,7 @@ def stylize(content=None, style=None, *, size: int = 384, steps: int = 200, opti
                     raise _Stop("exploded", f"the loss exploded to {value:.3g} (from {best.first:.3g}) at scale "
                                             f"{index + 1}, step {record.steps}; lower the learning rate")
                 best.offer(x, value)
-                (grad,) = torch.autograd.grad(total, x)
+                (grad,) = torch.autograd.grad(total + RANGE_WEIGHT * out_of_range(x), x)
                 x.grad = grad.contiguous()
                 return total
 

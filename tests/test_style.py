@@ -85,6 +85,14 @@ def test_one_scale_by_default_and_bad_scales_are_refused(pictures, model):
             small(pictures, model, scales=bad)
 
 
+def test_out_of_range_is_zero_inside_and_pulls_stray_pixels_back():
+    inside = torch.rand(1, 3, 8, 8)
+    assert style.out_of_range(inside) == 0
+    x = torch.tensor([-0.2, 0.5, 1.3]).reshape(1, 3, 1, 1).requires_grad_(True)
+    (grad,) = torch.autograd.grad(style.out_of_range(x), x)
+    assert grad.flatten()[0] < 0 and grad.flatten()[1] == 0 and grad.flatten()[2] > 0  # descent moves them inward
+
+
 def test_losses_are_zero_at_the_target_and_positive_elsewhere():
     f = torch.rand(1, 8, 5, 7)
     assert style.content_loss(f, f) == 0
