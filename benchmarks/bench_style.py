@@ -2,7 +2,7 @@
 
 Reference: one scale at full resolution, fp32, the full VGG conv stack (to pool5), L-BFGS with
 ``max_iter=20`` per step, Gram matrices as ``F @ F.T``, run for N loss evaluations. nstlib: ``style.stylize``
-with its defaults (one scale, truncated VGG, bf16 channels-last network where native), stopped as soon
+with its defaults (scales by size, truncated VGG, bf16 channels-last network where native), stopped as soon
 as its loss at the final resolution reaches the reference's final loss. Same images, same network weights
 (the offline VGG16 pack), same loss: both final images are scored by the same fp32 objective at full resolution.
 

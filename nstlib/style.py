@@ -15,8 +15,7 @@ So the default weights work for everyone. Lesson 4 maps the tutorials' weights o
 Speed on a CPU comes from doing less work per step: the network truncated after the deepest layer used,
 its weights cast once to bf16 and stored channels-last where the CPU does bf16 natively (losses still
 accumulated in fp32), Gram matrices computed in the features' own layout with a one-product backward, and
-targets computed once per scale. Coarse-to-fine scales (``scales=2``) are there to try, but measured they
-do not pay (``split_steps``), so the default is one scale.
+targets computed once per scale. Coarse-to-fine scales pay from 512 px up (``auto_scales``).
 ``stylize`` reports progress, can preview in a notebook, and returns the best image so far on Ctrl-C or
 when the loss turns NaN or explodes.
 """
@@ -305,13 +304,22 @@ def scale_sizes(size: int, scales: int, min_side: int, aspect: float) -> list[in
     return sizes[::-1]
 
 
+#: From this size up, ``scales='auto'`` adds a half-size scale (the timings are in ``auto_scales``).
+COARSE_TO_FINE_FROM = 512
+
+
+def auto_scales(size: int) -> int:
+    """Scales for ``scales='auto'``. Measured on the cat and the strokes texture, time to the same loss in a
+    warm process, one scale against a fifth of the steps at half size: 7.8 s against 9.0 s at 384 px,
+    17.2 s against 16.3 s at 512 px, 35 s against 21 s at 768 px. Below 512 px the upsampled picture lacks
+    too much of the fine strokes relu1_1 and relu2_1 ask for; from 512 px the cheap coarse steps win."""
+    return 1 if size < COARSE_TO_FINE_FROM else 2
+
+
 def split_steps(steps: int, n: int, shares=None) -> list[int]:
     """Steps per scale, coarsest first. Coarse steps are cheap, but the features are not scale-invariant,
-    so an upsampled result still needs nearly as many full-size steps (the upsampled picture lacks the fine
-    strokes relu1_1 and relu2_1 ask for). Measured on the cat and the strokes texture, time to the same
-    loss with a warm process, one scale against a fifth of the steps at half size: 7.0 s against 7.4 s at
-    384 px, 15.9 s against 17.2 s at 512 px, 27.4 s against 29.3 s at 768 px; 40 % at half size was
-    slower still. The three-scale split follows the two-scale one, unmeasured."""
+    so an upsampled result still needs many full-size steps: at 512 px a fifth of the steps at half size
+    beat 40 % (``auto_scales`` has the timings). The three-scale split follows that, unmeasured."""
     shares = shares or {1: [1.0], 2: [0.2, 0.8], 3: [0.1, 0.2, 0.7]}.get(n, [1.0 / n] * n)
     if len(shares) != n:
         raise ValueError(f"scale_shares needs {n} numbers, one per scale, got {list(shares)}")
@@ -344,7 +352,7 @@ def _to_tensor(image, size, device):
 def stylize(content=None, style=None, *, size: int = 384, steps: int = 200, optimizer: str = "lbfgs", lr=None,
             content_weight=CONTENT_WEIGHT, style_weight=STYLE_WEIGHT, tv_weight=TV_WEIGHT,
             content_layers=CONTENT_LAYERS, style_layers=STYLE_LAYERS, layer_weights=None, style_blend=None,
-            style_scale: float = 1.0, init="content", scales: int = 1, scale_shares=None,
+            style_scale: float = 1.0, init="content", scales="auto", scale_shares=None,
             preserve_colors: bool = False, arch: str = "vgg19", weights=None, pool: str = "max", model=None,
             device=None, amp="auto", channels_last="auto", progress: bool = True, preview: int = 0,
             callback=None, seed=None, explode: float = 1e3) -> Stylized:
@@ -353,8 +361,8 @@ def stylize(content=None, style=None, *, size: int = 384, steps: int = 200, opti
     content, style: anything ``images.load`` reads (path, PIL, array, tensor); None gives the cat photo and
         the project's default texture. ``style`` may be a list (blended with ``style_blend`` weights).
     size: longest side of the result. steps: optimiser steps over all scales (see ``record.evals`` for
-        loss evaluations). scales: coarse-to-fine levels, each twice the last; 1 (the default, measured
-        fastest: ``split_steps``) = the tutorials' single scale.
+        loss evaluations). scales: coarse-to-fine levels, each twice the last; 1 = tutorials' single scale;
+        'auto' = one below 512 px, two from 512 px (``auto_scales``).
         scale_shares: the fraction of the steps each scale gets, coarsest first.
     init: 'content', 'style', 'noise' or a tensor. preserve_colors: transfer luminance only.
     weights / arch / pool: the VGG (``models.vgg``); 'auto' weights give ImageNet VGG19 online, the offline
@@ -392,8 +400,10 @@ def stylize(content=None, style=None, *, size: int = 384, steps: int = 200, opti
     content_img = images.load(images.sample("cat") if content is None else content, size=size)
     style_imgs = [images.load(textures.draw(textures.DEFAULT) if s is None else s) for s in _as_list(style)]
     full = (content_img.height, content_img.width)
+    if scales == "auto":
+        scales = auto_scales(size)
     if not isinstance(scales, int) or scales < 1:
-        raise ValueError(f"scales must be a whole number >= 1 (1: one scale), got {scales!r}")
+        raise ValueError(f"scales must be 'auto' or a whole number >= 1, got {scales!r}")
     sizes = scale_sizes(size, scales, 32, min(full) / max(full))
     counts = split_steps(steps, len(sizes), scale_shares)
     color_source = images.to_tensor(content_img, device=dev)

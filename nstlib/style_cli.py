@@ -48,7 +48,7 @@ def add_stylize_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--size", type=int, help="longest side of the result in pixels")
     p.add_argument("--steps", type=int, help="optimiser steps over all scales")
     p.add_argument("--scales", type=int,
-                   help="coarse-to-fine levels (default 1: one scale, measured fastest)")
+                   help="coarse-to-fine levels (1: one scale, like the tutorials; default: two from 512 px up)")
     p.add_argument("--content-weight", type=float, default=style.CONTENT_WEIGHT)
     p.add_argument("--style-weight", type=float, default=style.STYLE_WEIGHT)
     p.add_argument("--tv-weight", type=float, default=style.TV_WEIGHT)
@@ -77,7 +77,7 @@ def _cmd_stylize(args) -> int:
     styles = [_image(s, "style") for s in args.style] or [_image(None, "style")]
     start = time.perf_counter()
     result = style.stylize(
-        _image(args.content, "content"), styles, size=size, steps=steps, scales=args.scales or 1,
+        _image(args.content, "content"), styles, size=size, steps=steps, scales=args.scales or "auto",
         optimizer=args.optimizer, content_weight=args.content_weight, style_weight=args.style_weight,
         tv_weight=args.tv_weight, style_blend=args.blend, init=args.init, preserve_colors=args.preserve_colors,
         pool=args.pool, weights=args.weights, device=dev, seed=args.seed, progress=not args.no_progress,

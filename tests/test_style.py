@@ -77,12 +77,12 @@ def test_bf16_channels_last_gram_stays_close_to_fp32():
     assert float(style.relative_error(low, style.gram(f))) < 1e-4
 
 
-def test_one_scale_by_default_and_bad_scales_are_refused(pictures, model):
-    _, record = style.stylize(*pictures, size=64, steps=2, model=model, progress=False)
+def test_scales_auto_is_one_below_512_px_and_bad_scales_are_refused(pictures, model):
+    assert style.auto_scales(384) == 1 and style.auto_scales(512) == 2
+    _, record = small(pictures, model, scales="auto", steps=2)
     assert len(record.sizes) == 1
-    for bad in (0, "auto", 1.5):
-        with pytest.raises(ValueError, match="scales must be a whole number"):
-            small(pictures, model, scales=bad)
+    with pytest.raises(ValueError, match="scales must be 'auto' or a whole number"):
+        small(pictures, model, scales=0)
 
 
 def test_out_of_range_is_zero_inside_and_pulls_stray_pixels_back():
