@@ -64,6 +64,18 @@ def colab_url(notebook: str) -> str:
     return f"https://colab.research.google.com/github/{REPOSITORY}/blob/{BRANCH}/notebooks/{notebook}"
 
 
+def site_url(notebook: str | None = None) -> str:
+    """The course website (GitHub Pages of REPOSITORY), or one lesson's page on it, with every figure."""
+    owner, name = REPOSITORY.split("/")
+    base = f"https://{owner}.github.io/{name}/"
+    return f"{base}lessons/{Path(notebook).stem}.html" if notebook else base
+
+
+def site_link(notebook: str) -> str:
+    """Markdown beside the Colab badge: the lesson already run, for reading before (or instead of) running."""
+    return f"[Read this lesson online, with every figure]({site_url(notebook)})"
+
+
 def colab_badge(notebook: str) -> str:
     """Markdown for the badge at the top of each notebook."""
     return (

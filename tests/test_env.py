@@ -45,3 +45,12 @@ def test_lazy_submodules():
     assert nstlib.images.sample_names()[0] == "cat"
     with pytest.raises(AttributeError):
         nstlib.not_a_module  # noqa: B018
+
+
+def test_every_course_address_comes_from_the_repository_constant(monkeypatch):
+    monkeypatch.setattr(config, "REPOSITORY", "someone/a-fork")
+    assert config.site_url() == "https://someone.github.io/a-fork/"
+    assert config.site_url("03_class_activation_maps.ipynb") == \
+        "https://someone.github.io/a-fork/lessons/03_class_activation_maps.html"
+    assert config.colab_url("03_x.ipynb").startswith("https://colab.research.google.com/github/someone/a-fork/")
+    assert config.site_url("03_x.ipynb") in config.site_link("03_x.ipynb")

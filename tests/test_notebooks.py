@@ -43,6 +43,7 @@ def test_badge_and_colab_install_come_from_the_repository_constant(path):
     cells = load(path)["cells"]
     assert cells[0]["cell_type"] == "markdown"
     assert config.colab_badge(path.name) in source(cells[0])
+    assert config.site_link(path.name) in source(cells[0]), "the title links to the lesson on the course website"
     setup = source(cells[1])
     assert f"git+https://github.com/{config.REPOSITORY}" in setup
     assert "--no-deps" in setup, "the Colab install must never upgrade Colab's torch or ipywidgets"

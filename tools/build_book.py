@@ -45,6 +45,7 @@ BUILD = ROOT / "build" / "book"
 ASSETS = ROOT / "build" / "book-assets"
 FIGURE_TAG = "figure"
 COLAB_BADGE_PICTURE = "https://colab.research.google.com/assets/colab-badge.svg"
+SLOW_CELL_S = 20
 #: Per-lesson budget at full settings on a 2-core CPU (a 50-minute class on a student laptop).
 BUDGET_S = 6 * 60
 
@@ -100,6 +101,7 @@ def execute(path: Path, smoke: bool, timeout: int) -> tuple[nbformat.NotebookNod
     with tempfile.TemporaryDirectory() as tmp:
         log = Path(tmp) / "figures.jsonl"
         client = NotebookClient(nb, timeout=timeout, kernel_name="python3", allow_errors=True,
+                                extra_arguments=["--IPKernelApp.log_level=ERROR"],  # no start-up chatter
                                 resources={"metadata": {"path": str(NOTEBOOKS)}})
         with client.setup_kernel(cwd=str(NOTEBOOKS), env=kernel_env(smoke)):
             info = client.wait_for_reply(client.kc.kernel_info())
@@ -117,7 +119,11 @@ def execute(path: Path, smoke: bool, timeout: int) -> tuple[nbformat.NotebookNod
                     continue
                 seen = len(figure_checks.read_log(log))
                 count += 1
+                started = time.perf_counter()
                 client.execute_cell(cell, index, execution_count=count)
+                seconds = time.perf_counter() - started
+                if seconds > SLOW_CELL_S:  # where the time goes, for a lesson over budget
+                    print(f"  cell {index} took {fmt_time(seconds)}: {first_line(cell)}", flush=True)
                 drop_widget_views(cell)
                 problems += check_cell(lesson, index, cell, figure_checks.read_log(log)[seen:], stats)
     nb.metadata.pop("widgets", None)  # the state of live widgets, which a static page cannot use
@@ -230,6 +236,7 @@ def build_site(smoke: bool) -> Path:
     for path in sorted((BUILD / "executed").glob("*.ipynb")):
         # The Colab badge's picture lives on the site too, so a page shows it with no network.
         text = path.read_text().replace(COLAB_BADGE_PICTURE, "../_static/colab-badge.svg")
+        text = text.replace(" " + config.site_link(path.name), "")  # the page is that link
         # Links out of notebooks/ (the README, the code) point at the repository instead.
         text = text.replace("](../", f"](https://github.com/{config.REPOSITORY}/blob/{config.BRANCH}/")
         (src / "lessons" / path.name).write_text(text)
@@ -254,7 +261,7 @@ def build_slides(slides: Path) -> Path:
             shutil.copytree(ASSETS / name, slides / name)
     for path in sorted((BUILD / "executed").glob("*.ipynb")):
         subprocess.run([sys.executable, "-m", "jupyter", "nbconvert", "--to", "slides", str(path),
-                        "--output-dir", str(slides), "--log-level", "WARN",
+                        "--output-dir", str(slides), "--log-level", "ERROR",
                         f"--TemplateExporter.extra_template_basedirs={SOURCE}", "--template=slides_template",
                         "--SlidesExporter.reveal_url_prefix=reveal.js",
                         "--SlidesExporter.reveal_scroll=True", "--SlidesExporter.reveal_theme=white",
