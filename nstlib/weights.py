@@ -170,9 +170,9 @@ def published_file(path: Path) -> bool | None:
         stat = path.stat()
     except OSError:
         return None
-    key = (str(path), stat.st_size, stat.st_mtime_ns)
+    prefix = _imagenet_hash_prefix(path)
+    key = (str(path), stat.st_size, stat.st_mtime_ns, prefix)
     if key not in _PUBLISHED_CACHE:
-        prefix = _imagenet_hash_prefix(path)
         _PUBLISHED_CACHE[key] = prefix is not None and sha256(path).startswith(prefix)
     return _PUBLISHED_CACHE[key]
 
@@ -182,9 +182,9 @@ def not_published_note(source: Source) -> str:
     download), a warning that what follows is not ImageNet."""
     if source.kind != "imagenet" or published_file(source.path) is not False:
         return ""
-    return (f" -- NOT ImageNet: this file is not torchvision's published {source.path.name} (sha256 does not "
-            f"start with {_imagenet_hash_prefix(source.path)}; a test stand-in or a damaged file), so classes and "
-            f"pictures mean nothing. Real weights: delete it and run  python -m nstlib weights fetch imagenet"
+    return (f" -- NOT ImageNet: not torchvision's published {source.path.name} (its sha256 does not start with "
+            f"{_imagenet_hash_prefix(source.path)}): a test stand-in or a damaged file, its class names mean "
+            f"nothing. For the real weights delete it and run: python -m nstlib weights fetch imagenet"
             f"{' --arch vgg19' if source.arch == 'vgg19' else ''}")
 
 
