@@ -1,6 +1,6 @@
 # The course in two commands:  make lab   (set up, fetch weights, start JupyterLab)
 #                              make test  (set up, fetch the offline pack, lint, unit tests, notebooks,
-#                                          and the studio in a real browser)
+#                                          the Colab stand-in, and the studio in a real browser)
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.nstlib-installed
 # JupyterLab refuses to run as root unless told to (containers, some classroom images).
 LAB_ARGS ?= $(if $(filter 0,$(shell id -u)),--allow-root)
 
-.PHONY: setup lab weights test unit notebooks e2e chromium lint bench gallery clean-venv
+.PHONY: setup lab weights test unit notebooks colab-check e2e chromium lint bench gallery clean-venv
 
 setup: $(STAMP)
 
@@ -40,6 +40,12 @@ notebooks: setup
 	# that is NOT ImageNet (nstlib.testing); the tests check that those cells ran and said so.
 	$(BIN)/python -m pytest -p no:cacheprovider tests/notebooks_imagenet
 
+# The Colab path: a fresh environment with Colab's preinstalled packages (ipywidgets 7), nstlib installed by the
+# notebooks' own setup cell from this clone's committed HEAD, every notebook in smoke mode (tools/colab_check.sh).
+colab-check: setup
+	$(BIN)/python -m nstlib weights fetch offline
+	PYTHON=$(PYTHON) HOST_PYTHON=$(BIN)/python bash tools/colab_check.sh
+
 # The studio in headless Chromium, driven by Playwright (Debian's chromium; no browser download).
 e2e: setup
 	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || $(MAKE) chromium
@@ -55,7 +61,7 @@ chromium:
 	  echo "'make lint unit notebooks' for everything else."; exit 1; \
 	fi
 
-test: lint unit notebooks e2e
+test: lint unit notebooks colab-check e2e
 
 bench: setup
 	for script in benchmarks/bench_*.py; do $(BIN)/python $$script || exit 1; done
