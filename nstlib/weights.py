@@ -271,8 +271,8 @@ def download(url: str, target: Path, sha256_prefix: str, progress: bool = True,
         return target
     except http.client.IncompleteRead:
         raise WeightsUnavailable(
-            f"the download of {url} was cut off after {received:,} of {expected or '?':,} bytes. Nothing was "
-            f"kept. {retry}"
+            f"the download of {url} was cut off after {received:,} of "
+            f"{f'{expected:,}' if expected is not None else 'an unknown number of'} bytes. Nothing was kept. {retry}"
         ) from None
     except (TimeoutError, socket.timeout):
         raise WeightsUnavailable(
