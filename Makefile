@@ -1,14 +1,18 @@
 # The course in two commands:  make lab   (set up, fetch weights, start JupyterLab)
 #                              make test  (set up, fetch the offline pack, lint, unit tests, notebooks,
-#                                          the Colab stand-in, and the studio in a real browser)
+#                                          the Colab stand-in, the course website in smoke mode, and
+#                                          the studio, site and slides in a real browser)
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.nstlib-installed
+BOOK_ASSETS := build/book-assets/.installed
+SITE   := build/book/html/index.html
 # JupyterLab refuses to run as root unless told to (containers, some classroom images).
 LAB_ARGS ?= $(if $(filter 0,$(shell id -u)),--allow-root)
 
-.PHONY: setup lab weights test unit notebooks colab-check e2e chromium lint bench gallery clean-venv
+.PHONY: setup lab weights test unit notebooks colab-check e2e chromium lint bench gallery clean-venv \
+        book book-smoke book-assets slides
 
 setup: $(STAMP)
 
@@ -46,11 +50,36 @@ colab-check: setup
 	$(BIN)/python -m nstlib weights fetch offline
 	PYTHON=$(PYTHON) HOST_PYTHON=$(BIN)/python bash tools/colab_check.sh
 
-# The studio in headless Chromium, driven by Playwright (Debian's chromium; no browser download).
-e2e: setup
+# The studio, the course website and the slides in headless Chromium, driven by Playwright (Debian's
+# chromium; no browser download). The website test needs a built site: the smoke build when there is none.
+e2e: setup $(SITE)
 	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || $(MAKE) chromium
 	$(BIN)/python -m nstlib weights fetch offline
 	$(BIN)/python -m pytest tests/e2e -v
+
+# The course website (build/book/html) and slides: every lesson run whole at full settings, its figures
+# checked, a timing table printed (tools/build_book.py). About 20 minutes on a 2-core CPU; run before a
+# release. `make book-smoke` is the seconds-per-lesson build CI makes; `make slides` makes only the slides.
+$(BOOK_ASSETS):
+	$(BIN)/python tools/build_book.py --fetch-assets
+	touch $@
+
+book-assets: setup $(BOOK_ASSETS)
+
+book: setup $(BOOK_ASSETS)
+	$(BIN)/python -m nstlib weights fetch auto
+	$(BIN)/python tools/build_book.py
+
+book-smoke: setup $(BOOK_ASSETS)
+	$(BIN)/python -m nstlib weights fetch offline
+	$(BIN)/python tools/build_book.py --smoke
+
+$(SITE):
+	$(MAKE) book-smoke
+
+slides: setup $(BOOK_ASSETS)
+	$(BIN)/python -m nstlib weights fetch auto
+	$(BIN)/python tools/build_book.py --slides-only
 
 chromium:
 	@if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
@@ -61,7 +90,7 @@ chromium:
 	  echo "'make lint unit notebooks' for everything else."; exit 1; \
 	fi
 
-test: lint unit notebooks colab-check e2e
+test: lint unit notebooks colab-check book-smoke e2e
 
 bench: setup
 	for script in benchmarks/bench_*.py; do $(BIN)/python $$script || exit 1; done

@@ -52,10 +52,12 @@ def robust_limits(array: np.ndarray, quantile: float = 0.995) -> tuple[float, fl
     return low, high if high > low else low + 1e-8
 
 
-def show_images(images, titles=None, ncols: int | None = None, size: float = 3.5, cmap=None, suptitle=None):
+def show_images(images, titles=None, ncols: int | None = None, size: float = 3.5, cmap=None, suptitle=None,
+                limits=None):
     """A row (or grid) of images with titles; returns the figure.
 
-    2D maps (feature maps, heatmaps) get their own contrast each, clipped at the 99.5th percentile.
+    2D maps (feature maps, heatmaps) get their own contrast each, clipped at the 99.5th percentile, unless
+    ``limits=(low, high)`` puts them all on one scale, so that their values can be compared.
     """
     images = list(images)
     ncols = ncols or min(len(images), 4)
@@ -67,7 +69,7 @@ def show_images(images, titles=None, ncols: int | None = None, size: float = 3.5
             continue
         array = as_display_array(images[i])
         if array.ndim == 2:
-            vmin, vmax = robust_limits(array)
+            vmin, vmax = limits if limits is not None else robust_limits(array)
             ax.imshow(array, cmap=cmap or "gray", vmin=vmin, vmax=vmax)
         else:
             ax.imshow(array)

@@ -25,6 +25,7 @@ def test_the_course_has_its_notebooks():
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
 def test_outputs_are_stripped_except_checked_cells(path):
+    assert "widgets" not in load(path)["metadata"], f"{path.name} keeps saved widget state: strip it"
     for i, cell in enumerate(load(path)["cells"]):
         if cell["cell_type"] != "code":
             continue

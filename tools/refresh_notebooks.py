@@ -19,6 +19,7 @@ CHECKED = "nbval-check-output"
 
 
 def strip(nb) -> None:
+    nb.metadata.pop("widgets", None)  # saved widget state is output too
     for cell in nb.cells:
         if cell.cell_type != "code":
             continue

@@ -1,0 +1,37 @@
+"""Sphinx configuration of the course website, built by tools/build_book.py from executed notebooks.
+
+Everything the pages need is served from the site itself (theme, fonts, MathJax), so the site works in a
+classroom without network; the build checks that no page loads anything from elsewhere.
+"""
+
+import os
+
+from nstlib import config
+
+project = "Seeing what convolutional networks see"
+author = "the course authors"
+copyright = "the course authors, MIT licence"
+
+extensions = ["myst_nb"]
+myst_enable_extensions = ["dollarmath", "amsmath"]
+nb_execution_mode = "off"  # tools/build_book.py has run and checked every lesson already
+nb_merge_streams = True
+exclude_patterns = ["_build", "_*.md", "**.ipynb_checkpoints"]
+suppress_warnings = ["myst.header"]  # lessons use ### for small asides under a ## section
+
+html_theme = "sphinx_book_theme"
+html_title = project
+html_static_path = ["_static"]
+html_css_files = ["course.css"]
+html_last_updated_fmt = ""
+html_theme_options = {
+    "repository_url": f"https://github.com/{config.REPOSITORY}",
+    "repository_branch": config.BRANCH,
+    "use_repository_button": True,
+    "show_toc_level": 2,
+    "home_page_in_toc": True,
+}
+mathjax_path = "mathjax/tex-svg-full.js"  # copied into _static by the build: no CDN
+
+if os.environ.get("NSTLIB_BOOK_SMOKE") == "1":  # CI's build: tiny images, few steps
+    html_title += " (smoke build)"

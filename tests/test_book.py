@@ -1,0 +1,167 @@
+"""The course build's own checks (tools/build_book.py, tools/figure_checks.py, tools/slide_metadata.py):
+each must catch what it names, and the committed notebooks must carry current slide metadata."""
+
+from __future__ import annotations
+
+import base64
+import io
+import sys
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import nbformat  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+from PIL import Image  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tools"))
+import build_book  # noqa: E402
+import figure_checks  # noqa: E402
+import slide_metadata  # noqa: E402
+
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
+
+
+def figure_of(*arrays, **imshow):
+    fig, axes = plt.subplots(1, len(arrays), squeeze=False)
+    for ax, array in zip(axes.flat, arrays):
+        ax.imshow(array, **imshow)
+    return fig
+
+
+def judge(fig):
+    record = figure_checks.describe_figure(fig)
+    plt.close(fig)
+    return figure_checks.verdict(record)
+
+
+def smooth(size=64):
+    y, x = np.mgrid[0:size, 0:size] / size
+    return np.stack([0.2 + 0.6 * x, 0.2 + 0.6 * y, 0.5 + 0.2 * np.sin(6 * x)], axis=-1)
+
+
+def test_a_figure_with_content_passes():
+    assert judge(figure_of(smooth())) is None
+    fig, ax = plt.subplots()
+    ax.plot([0, 1, 2], [3, 1, 2])
+    assert judge(fig) is None
+
+
+def test_an_empty_figure_is_blank():
+    fig, ax = plt.subplots()
+    ax.set_axis_off()
+    assert judge(fig).startswith("blank")
+
+
+def test_a_figure_whose_panels_are_all_one_colour_is_blank():
+    assert judge(figure_of(np.full((32, 32, 3), 0.4), np.zeros((32, 32, 3)))).startswith("blank")
+    # A single flat panel beside a real one is content (lesson 1 shows blank channels on purpose).
+    assert judge(figure_of(np.zeros((32, 32, 3)), smooth(32))) is None
+
+
+def test_a_colour_map_is_judged_as_shown():
+    """A 2D map is judged after its colour map and limits: clipped limits saturate it."""
+    ramp = np.linspace(0, 1, 64 * 64).reshape(64, 64)
+    assert judge(figure_of(ramp, cmap="gray")) is None
+    assert judge(figure_of(ramp, cmap="gray", vmin=0.45, vmax=0.55)).startswith("saturated")
+
+
+def test_neon_noise_is_saturated():
+    rng = np.random.default_rng(0)
+    neon = (rng.random((64, 64, 3)) > 0.5).astype(float)
+    assert judge(figure_of(neon)).startswith("saturated")
+    assert judge(figure_of(np.clip(neon * 0.6 + 0.2, 0, 1))) is None
+
+
+def test_rail_share_counts_values_within_two_levels_of_the_rails():
+    assert figure_checks.rail_share(np.array([0.0, 1 / 255, 0.5, 254 / 255, 1.0, 0.3])) == pytest.approx(4 / 6)
+
+
+def png(array) -> str:
+    buffer = io.BytesIO()
+    Image.fromarray(np.asarray(array, dtype=np.uint8)).save(buffer, format="PNG")
+    return base64.b64encode(buffer.getvalue()).decode()
+
+
+def test_a_single_colour_picture_is_blank():
+    assert figure_checks.picture_verdict(png(np.full((20, 30, 3), 255))).startswith("blank")
+    assert figure_checks.picture_verdict(png(np.full((20, 30, 3), (200, 10, 10)))).startswith("blank")
+    picture = np.full((20, 30, 3), 255)
+    picture[5:10, 5:10] = 0
+    assert figure_checks.picture_verdict(png(picture)) is None
+
+
+def code_cell(outputs=(), tags=()):
+    cell = nbformat.v4.new_code_cell("plot_something()")
+    cell.outputs = [nbformat.from_dict(o) for o in outputs]
+    if tags:
+        cell.metadata["tags"] = list(tags)
+    return cell
+
+
+PICTURE = {"output_type": "display_data", "data": {"image/png": png(np.eye(8) * 255)}, "metadata": {}}
+ERROR = {"output_type": "error", "ename": "ValueError", "evalue": "bad size", "traceback": []}
+
+
+def problems(cell, records=()):
+    stats = {"figures": 0, "flat_panels": 0, "max_rails": 0.0}
+    return [str(p) for p in build_book.check_cell("04_style", 7, cell, list(records), stats)]
+
+
+def test_a_cell_error_is_reported_with_lesson_and_cell():
+    assert problems(code_cell([ERROR])) == ["04_style, cell 7: ValueError: bad size in `plot_something()`"]
+
+
+def test_figure_tags_must_match_what_a_cell_draws():
+    assert problems(code_cell([PICTURE], tags=["figure"])) == []
+    assert "drew none" in problems(code_cell([], tags=["figure"]))[0]
+    assert "not tagged" in problems(code_cell([PICTURE]))[0]
+
+
+def test_a_bad_figure_record_is_reported():
+    record = {"title": "patterns", "artists": 0, "panels": [{"flat": False, "rails": 0.9, "size": 100}]}
+    found = problems(code_cell([PICTURE], tags=["figure"]), [record])
+    assert len(found) == 1 and "'patterns' is saturated: 90%" in found[0]
+
+
+def lesson(*cells):
+    nb = nbformat.v4.new_notebook()
+    nb.cells = list(cells)
+    return nb
+
+
+def markdown(text):
+    return nbformat.v4.new_markdown_cell(text)
+
+
+LONG = " ".join(["words"] * (slide_metadata.NOTES_WORDS + 1))
+
+
+def test_slide_types_follow_the_lesson_structure():
+    nb = lesson(markdown("# Lesson 9\n\nbadge"), code_cell(), markdown("## 1. Section"), markdown(LONG),
+                code_cell(), markdown("A short intro to the figure."), code_cell(tags=["figure"]),
+                code_cell(tags=["figure"]), markdown("- a list\n- " + LONG))
+    assert slide_metadata.slide_types(nb) == ["slide", "skip", "slide", "notes", "-", "subslide", "-",
+                                              "subslide", "-"]
+
+
+def test_a_long_section_is_split_so_its_narration_becomes_notes():
+    nb = lesson(markdown("# Title\n\n" + LONG), code_cell(), markdown("## 2. Two\n\n" + LONG))
+    assert slide_metadata.apply(nb)
+    assert [c.source for c in nb.cells] == ["# Title\n\n" + LONG, "plot_something()", "## 2. Two", LONG]
+    assert [c.metadata["slideshow"]["slide_type"] for c in nb.cells] == ["slide", "skip", "slide", "notes"]
+    assert not slide_metadata.apply(nb), "a second pass changes nothing"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_committed_notebooks_carry_current_slide_metadata(path):
+    nb = nbformat.read(path, as_version=4)
+    assert not slide_metadata.apply(nb), f"run: python tools/slide_metadata.py {path.relative_to(ROOT)}"
+    kinds = [c.metadata["slideshow"]["slide_type"] for c in nb.cells]
+    assert kinds[0] == "slide" and kinds[1] == "skip"
+    figures = [i for i, c in enumerate(nb.cells) if slide_metadata.is_figure(c)]
+    assert figures, f"{path.name} tags no cell as drawing a figure: run tools/build_book.py --tag-figures"

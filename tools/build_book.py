@@ -1,0 +1,392 @@
+"""Build the course as students see it: run every lesson, check its figures, make the website and slides.
+
+    python tools/build_book.py                 # full settings: what `make book` runs before a release
+    python tools/build_book.py --smoke         # NSTLIB_SMOKE=1: the seconds-long build CI runs
+    python tools/build_book.py --only 04       # one lesson (the site then holds just that lesson)
+    python tools/build_book.py --slides-only   # slides alone (reuses the last full run when current)
+    python tools/build_book.py --tag-figures   # mark the cells that draw figures (after editing a lesson)
+
+Steps, all offline:
+1. Execute each notebook of notebooks/ cell by cell in a fresh kernel (widgets show their static fallback)
+   and write the executed copy to build/book/executed/. notebooks/ is never written to.
+2. Check the output: no cell error; no figure that is blank, one colour, or mostly at the colour rails;
+   every cell tagged ``figure`` drew at least one figure, and every cell that drew one is tagged. Problems
+   name the lesson and the cell; any problem fails the build after the table is printed.
+3. Print the table of wall times and figures per lesson (also build/book/timings.md, shown on the site).
+4. Build the website with Sphinx + MyST-NB from the executed copies (build/book/html) and export every
+   lesson as reveal.js slides into build/book/html/slides/, with reveal.js and MathJax served from the
+   site itself (``make book-assets`` installs them once).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import nbformat
+
+from nstlib import config
+
+sys.path.insert(0, str(Path(__file__).parent))
+import figure_checks  # noqa: E402
+from figure_checks import Problem  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+NOTEBOOKS = ROOT / "notebooks"
+SOURCE = ROOT / "docs" / "book"
+BUILD = ROOT / "build" / "book"
+ASSETS = ROOT / "build" / "book-assets"
+FIGURE_TAG = "figure"
+COLAB_BADGE_PICTURE = "https://colab.research.google.com/assets/colab-badge.svg"
+#: Per-lesson budget at full settings on a 2-core CPU (a 50-minute class on a student laptop).
+BUDGET_S = 6 * 60
+
+
+def lessons(only=None) -> list[Path]:
+    paths = sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
+    if only:
+        paths = [p for p in paths if any(p.name.startswith(o) or p.stem == o for o in only)]
+        if not paths:
+            raise SystemExit(f"--only {' '.join(only)} matches no notebook in {NOTEBOOKS}")
+    return paths
+
+
+IMAGE_TYPES = ("image/png", "image/jpeg")
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+
+
+def images_in(cell) -> list[str]:
+    """The pictures a code cell displayed (figures, static widget fallbacks, previews), base64-encoded."""
+    return [o["data"][kind] for o in cell.get("outputs", []) for kind in IMAGE_TYPES if kind in o.get("data", {})]
+
+
+def drop_widget_views(cell) -> None:
+    """Live widgets (progress bars) need a kernel; a static page keeps the text around them."""
+    cell.outputs = [o for o in cell.get("outputs", []) if WIDGET_VIEW not in o.get("data", {})]
+
+
+def first_line(cell) -> str:
+    lines = [ln for ln in cell.source.splitlines() if ln.strip() and not ln.lstrip().startswith("#")]
+    return (lines[0][:60] + ("..." if len(lines[0]) > 60 else "")) if lines else ""
+
+
+def kernel_env(smoke: bool) -> dict:
+    env = dict(os.environ)
+    env.pop("MPLBACKEND", None)  # inline figures, as in JupyterLab
+    env["NSTLIB_STATIC"] = "1"  # widgets draw their static fallback: a site has no kernel behind it
+    env.pop("NSTLIB_INTERACTIVE", None)
+    if smoke:
+        env["NSTLIB_SMOKE"] = "1"
+    else:
+        env.pop("NSTLIB_SMOKE", None)
+    return env
+
+
+def execute(path: Path, smoke: bool, timeout: int) -> tuple[nbformat.NotebookNode, list[Problem], dict]:
+    """Run one lesson in a fresh kernel; return the executed notebook, its problems and its figures."""
+    from nbclient import NotebookClient
+
+    nb = nbformat.read(path, as_version=4)
+    lesson = path.stem
+    problems: list[Problem] = []
+    stats = {"figures": 0, "flat_panels": 0, "max_rails": 0.0}
+    with tempfile.TemporaryDirectory() as tmp:
+        log = Path(tmp) / "figures.jsonl"
+        client = NotebookClient(nb, timeout=timeout, kernel_name="python3", allow_errors=True,
+                                resources={"metadata": {"path": str(NOTEBOOKS)}})
+        with client.setup_kernel(cwd=str(NOTEBOOKS), env=kernel_env(smoke)):
+            info = client.wait_for_reply(client.kc.kernel_info())
+            nb.metadata["language_info"] = info["content"]["language_info"]  # ipython3 highlighting
+            probe = (f"import sys\nsys.path.insert(0, {str(Path(__file__).parent)!r})\n"
+                     "from figure_checks import PROBE as _p, describe_figure as _d\nsys.path.pop(0)\n"
+                     f"exec(_p)\n_nstlib_install_figure_probe({str(log)!r}, _d)\n"
+                     "del _p, _d, _nstlib_install_figure_probe")
+            reply = client.wait_for_reply(client.kc.execute(probe, silent=True, store_history=False))
+            if reply["content"]["status"] != "ok":  # the probe is not part of the lesson: run it aside
+                raise RuntimeError(f"the figure probe failed in {lesson}: {reply['content']}")
+            count = 0
+            for index, cell in enumerate(nb.cells):
+                if cell.cell_type != "code":
+                    continue
+                seen = len(figure_checks.read_log(log))
+                count += 1
+                client.execute_cell(cell, index, execution_count=count)
+                drop_widget_views(cell)
+                problems += check_cell(lesson, index, cell, figure_checks.read_log(log)[seen:], stats)
+    nb.metadata.pop("widgets", None)  # the state of live widgets, which a static page cannot use
+    return nb, problems, stats
+
+
+def check_cell(lesson: str, index: int, cell, records: list[dict], stats: dict) -> list[Problem]:
+    """Errors, bad figures and figure tags of one executed code cell."""
+    where = f"`{first_line(cell)}`"
+    problems = []
+    for out in cell.outputs:
+        if out.get("output_type") == "error":
+            problems.append(Problem(lesson, index, f"{out['ename']}: {out['evalue']} in {where}"))
+    for record in records:
+        stats["flat_panels"] += sum(p["flat"] for p in record["panels"])
+        total = sum(p["size"] for p in record["panels"])
+        if total:
+            share = sum(p["rails"] * p["size"] for p in record["panels"]) / total
+            stats["max_rails"] = max(stats["max_rails"], share)
+        reason = figure_checks.verdict(record)
+        if reason:
+            title = f" '{record['title']}'" if record["title"] else ""
+            problems.append(Problem(lesson, index, f"figure{title} is {reason}, in {where}"))
+    pngs = images_in(cell)
+    stats["figures"] += len(pngs)
+    for png in pngs:
+        reason = figure_checks.picture_verdict(png)
+        if reason:
+            problems.append(Problem(lesson, index, f"picture is {reason}, in {where}"))
+    tagged = FIGURE_TAG in cell.metadata.get("tags", [])
+    if tagged and not pngs:
+        problems.append(Problem(lesson, index, f"the text expects a figure here (tag '{FIGURE_TAG}') but "
+                                               f"{where} drew none"))
+    if pngs and not tagged:
+        problems.append(Problem(lesson, index, f"{where} drew a figure but is not tagged '{FIGURE_TAG}': "
+                                               "run tools/build_book.py --tag-figures"))
+    return problems
+
+
+def timing_table(rows: list[dict], smoke: bool) -> str:
+    mode = "smoke mode (NSTLIB_SMOKE=1)" if smoke else "full settings"
+    lines = [f"| lesson | wall time ({mode}) | figures | flat panels | most values at the rails |",
+             "|---|---|---|---|---|"]
+    for r in rows:
+        over = " (over the 6-minute budget)" if not smoke and r["seconds"] > BUDGET_S else ""
+        lines.append(f"| {r['lesson']} | {fmt_time(r['seconds'])}{over} | {r['figures']} | {r['flat_panels']} "
+                     f"| {r['max_rails']:.0%} |")
+    total = sum(r["seconds"] for r in rows)
+    lines.append(f"| all | {fmt_time(total)} | {sum(r['figures'] for r in rows)} | | |")
+    return "\n".join(lines)
+
+
+def fmt_time(seconds: float) -> str:
+    return f"{seconds:.0f} s" if seconds < 90 else f"{seconds // 60:.0f} min {seconds % 60:02.0f} s"
+
+
+def machine() -> str:
+    import platform
+
+    import torch
+
+    return (f"{os.cpu_count()} CPU cores ({platform.machine()}), torch {torch.__version__}, "
+            f"{'CUDA' if torch.cuda.is_available() else 'no GPU'}")
+
+
+def tag_figures(paths: list[Path], smoke: bool, timeout: int) -> None:
+    """Tag exactly the cells that draw a figure (run after adding or removing a figure)."""
+    for path in paths:
+        executed, _, _ = execute(path, smoke, timeout)
+        nb = nbformat.read(path, as_version=4)
+        for cell, run in zip(nb.cells, executed.cells):
+            if cell.cell_type != "code":
+                continue
+            tags = [t for t in cell.metadata.get("tags", []) if t != FIGURE_TAG]
+            if images_in(run):
+                tags.append(FIGURE_TAG)
+            if tags:
+                cell.metadata["tags"] = tags
+            else:
+                cell.metadata.pop("tags", None)
+        nbformat.write(nb, path)
+        print(f"{path.name}: {sum(FIGURE_TAG in c.metadata.get('tags', []) for c in nb.cells)} figure cells")
+
+
+def run_lessons(paths: list[Path], smoke: bool, timeout: int) -> tuple[list[dict], list[Problem]]:
+    executed_dir = BUILD / "executed"
+    if executed_dir.exists():
+        shutil.rmtree(executed_dir)
+    executed_dir.mkdir(parents=True)
+    rows, problems = [], []
+    for path in paths:
+        print(f"running {path.name} ({'smoke' if smoke else 'full settings'}) ...", flush=True)
+        start = time.perf_counter()
+        nb, found, stats = execute(path, smoke, timeout)
+        seconds = time.perf_counter() - start
+        nbformat.write(nb, executed_dir / path.name)
+        rows.append({"lesson": path.stem, "seconds": seconds, **stats})
+        problems += found
+        print(f"  {fmt_time(seconds)}, {stats['figures']} figures, {len(found)} problem(s)", flush=True)
+    return rows, problems
+
+
+def build_site(smoke: bool) -> Path:
+    """Sphinx + MyST-NB over docs/book and the executed lessons, with no network."""
+    src = BUILD / "src"
+    if src.exists():
+        shutil.rmtree(src)
+    shutil.copytree(SOURCE, src, ignore=shutil.ignore_patterns("slides_template", "__pycache__"))
+    (src / "lessons").mkdir()
+    for path in sorted((BUILD / "executed").glob("*.ipynb")):
+        # The Colab badge's picture lives on the site too, so a page shows it with no network.
+        text = path.read_text().replace(COLAB_BADGE_PICTURE, "../_static/colab-badge.svg")
+        # Links out of notebooks/ (the README, the code) point at the repository instead.
+        text = text.replace("](../", f"](https://github.com/{config.REPOSITORY}/blob/{config.BRANCH}/")
+        (src / "lessons" / path.name).write_text(text)
+    shutil.copy(BUILD / "timings.md", src / "_timings.md")
+    need_assets()
+    shutil.copytree(ASSETS / "mathjax", src / "_static" / "mathjax")
+    html = BUILD / "html"
+    if html.exists():
+        shutil.rmtree(html)
+    env = dict(os.environ, NSTLIB_BOOK_SMOKE="1" if smoke else "0")
+    subprocess.run([sys.executable, "-m", "sphinx", "-b", "html", "-q", "-W", "--keep-going", "-j", "1",
+                    str(src), str(html)], check=True, env=env)
+    return html
+
+
+def build_slides(slides: Path) -> Path:
+    """Every executed lesson as reveal.js slides in ``slides``, with reveal.js and MathJax beside them."""
+    slides.mkdir(parents=True, exist_ok=True)
+    need_assets()
+    for name in ("reveal.js", "mathjax"):
+        if not (slides / name).exists():
+            shutil.copytree(ASSETS / name, slides / name)
+    for path in sorted((BUILD / "executed").glob("*.ipynb")):
+        subprocess.run([sys.executable, "-m", "jupyter", "nbconvert", "--to", "slides", str(path),
+                        "--output-dir", str(slides), "--log-level", "WARN",
+                        f"--TemplateExporter.extra_template_basedirs={SOURCE}", "--template=slides_template",
+                        "--SlidesExporter.reveal_url_prefix=reveal.js",
+                        "--SlidesExporter.reveal_scroll=True", "--SlidesExporter.reveal_theme=white",
+                        "--SlidesExporter.mathjax_url=mathjax/tex-svg-full.js"], check=True)
+    links = "\n".join(f'<li><a href="{p.name}">{p.stem.removesuffix(".slides")}</a></li>'
+                      for p in sorted(slides.glob("*.slides.html")))
+    (slides / "index.html").write_text(
+        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Slides</title></head><body>"
+        f"<h1>Lesson slides</h1><p>Arrow keys move, S opens the speaker notes.</p><ul>{links}</ul>"
+        "<p><a href=\"../index.html\">Back to the course</a></p></body></html>\n")
+    return slides
+
+
+#: npm packages the site and slides serve themselves: name, version, sha256 of the packed tarball.
+ASSET_PACKAGES = {
+    "reveal.js": ("4.6.1", "4f4121ef2b8e7e9398bdecd7b3b6ce5e0ee3a2f5af221708eb6c4ce03bcae6be"),
+    "mathjax": ("3.2.2", "1b9c0a1c44df864e915690558e72adb9cc5203360daefd385084ced3b6c64c09"),
+}
+
+
+def need_assets() -> None:
+    if not (ASSETS / "reveal.js" / "dist" / "reveal.js").exists() or not (ASSETS / "mathjax").exists():
+        raise SystemExit(f"reveal.js and MathJax are not in {ASSETS}: run `make book-assets` once "
+                         "(it needs npm), then build again.")
+
+
+def fetch_assets() -> None:
+    """Install reveal.js and MathJax for the site, once, from the npm registry (sha256-checked)."""
+    import hashlib
+    import tarfile
+
+    if shutil.which("npm") is None:
+        raise SystemExit("The slides and the site's formulas need reveal.js and MathJax, which come from npm: "
+                         "install Node.js (it brings npm), then run `make book-assets` again.")
+    tmp = ASSETS / "download"
+    shutil.rmtree(ASSETS, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    for name, (version, sha256) in ASSET_PACKAGES.items():
+        subprocess.run(["npm", "pack", "--silent", f"{name}@{version}"], cwd=tmp, check=True,
+                       stdout=subprocess.DEVNULL)
+        tarball = tmp / f"{name}-{version}.tgz"
+        digest = hashlib.sha256(tarball.read_bytes()).hexdigest()
+        if digest != sha256:
+            shutil.rmtree(ASSETS)
+            raise SystemExit(f"{tarball.name} has sha256 {digest}, expected {sha256}: nothing was kept.")
+        with tarfile.open(tarball) as archive:
+            archive.extractall(tmp / name, filter="data") if hasattr(tarfile, "data_filter") \
+                else archive.extractall(tmp / name)
+    shutil.copytree(tmp / "reveal.js" / "package", ASSETS / "reveal.js",
+                    ignore=lambda d, names: [n for n in names if d.endswith("package") and n not in
+                                             ("dist", "plugin", "LICENSE", "package.json")])
+    (ASSETS / "mathjax").mkdir()
+    for name in ("tex-svg-full.js",):
+        shutil.copy(tmp / "mathjax" / "package" / "es5" / name, ASSETS / "mathjax" / name)
+    shutil.copy(tmp / "mathjax" / "package" / "LICENSE", ASSETS / "mathjax" / "LICENSE")
+    shutil.rmtree(tmp)
+    print(f"reveal.js {ASSET_PACKAGES['reveal.js'][0]} and MathJax {ASSET_PACKAGES['mathjax'][0]} in {ASSETS}")
+
+
+def offline_problems(html: Path) -> list[str]:
+    """Pages that would load anything from the network: the site must work in a classroom without one."""
+    import re
+
+    pattern = re.compile(r"""<(?:script|link|img)[^>]+(?:src|href)=["'](https?:)?//""", re.I)
+    found = []
+    for page in html.rglob("*.html"):
+        for match in pattern.finditer(page.read_text(errors="replace")):
+            found.append(f"{page.relative_to(html)}: {match.group(0)[:100]}")
+    return found
+
+
+def reusable_run(paths: list[Path]) -> bool:
+    """True when build/book/executed holds a full-settings run of every lesson, newer than its notebook."""
+    try:
+        report = json.loads((BUILD / "report.json").read_text())
+    except (FileNotFoundError, ValueError):
+        return False
+    done = BUILD / "executed"
+    return not report.get("smoke", True) and all(
+        (done / p.name).exists() and (done / p.name).stat().st_mtime > p.stat().st_mtime for p in paths)
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--smoke", action="store_true", help="tiny images and few steps (CI)")
+    parser.add_argument("--only", nargs="+", help="lesson numbers or names, e.g. 02 04")
+    parser.add_argument("--timeout", type=int, default=1800, help="seconds one cell may take")
+    parser.add_argument("--no-site", action="store_true", help="run and check the lessons only")
+    parser.add_argument("--tag-figures", action="store_true", help="tag the cells that draw figures, then stop")
+    parser.add_argument("--fetch-assets", action="store_true", help="install reveal.js and MathJax (npm), then stop")
+    parser.add_argument("--slides-only", action="store_true",
+                        help="slides into build/book/slides, reusing a full-settings run of `make book` if current")
+    args = parser.parse_args(argv)
+    if args.fetch_assets:
+        fetch_assets()
+        return 0
+    if args.slides_only and not args.smoke and reusable_run(lessons(args.only)):
+        print(f"slides: {build_slides(BUILD / 'slides')} (from the executed lessons of the last full build)")
+        return 0
+    paths = lessons(args.only)
+    if args.tag_figures:
+        tag_figures(paths, args.smoke, args.timeout)
+        return 0
+
+    rows, problems = run_lessons(paths, args.smoke, args.timeout)
+    table = timing_table(rows, args.smoke)
+    (BUILD / "timings.md").write_text(f"Measured on {machine()}, {time.strftime('%Y-%m-%d')}.\n\n{table}\n")
+    (BUILD / "report.json").write_text(json.dumps({"smoke": args.smoke, "lessons": rows}, indent=1))
+    print("\n" + table + "\n")
+    if problems:
+        print(f"{len(problems)} problem(s) in the executed lessons:")
+        for problem in problems:
+            print(f"  - {problem}")
+        return 1
+    over = [r["lesson"] for r in rows if not args.smoke and r["seconds"] > BUDGET_S]
+    if over:
+        print(f"over the {BUDGET_S // 60}-minute budget: {', '.join(over)} (give them smaller defaults)")
+    if args.slides_only:
+        print(f"slides: {build_slides(BUILD / 'slides')}")
+        return 1 if over else 0
+    if args.no_site:
+        return 0
+    html = build_site(args.smoke)
+    slides = build_slides(html / "slides")
+    leaks = offline_problems(html)
+    if leaks:
+        print("pages that load from the network (the site must work offline):")
+        print("\n".join(f"  - {leak}" for leak in leaks[:20]))
+        return 1
+    print(f"site: {html / 'index.html'}\nslides: {slides}")
+    return 1 if over else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
