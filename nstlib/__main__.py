@@ -44,7 +44,8 @@ def _cmd_weights_fetch(args) -> int:
     else:  # argparse limits the choices
         raise AssertionError(what)
     ok = W.verify(source)
-    print(f"{source.name}: {'ready, sha256 verified' if ok else 'FAILED verification'} ({source.path})")
+    print(f"{source.name}: {'ready, sha256 verified' if ok else 'FAILED verification'} ({source.path})"
+          f"{W.not_published_note(source)}")
     return 0 if ok else 1
 
 

@@ -7,6 +7,10 @@
 | NSTLIB_WEIGHTS    | default weights source (auto, imagenet, offline, a path...) | auto               |
 | NSTLIB_DEVICE     | force a device (cpu, cuda, cuda:1, mps)                     | best available     |
 | NSTLIB_MAX_SIZE   | longest image side before images are downscaled (pixels)    | 1024               |
+| NSTLIB_DOWNLOAD_URL | where ``weights fetch imagenet`` downloads torchvision's    | torchvision's own  |
+|                   | files from: a mirror folder holding vgg16-397923af.pth ...  | address            |
+|                   | (a local server in the tests); the sha256 check is the same |                    |
+| NSTLIB_DOWNLOAD_TIMEOUT | seconds to wait for the server before giving up       | 30                 |
 """
 
 from __future__ import annotations
@@ -57,6 +61,29 @@ def max_size() -> int:
     if size < 32:
         raise ValueError(f"NSTLIB_MAX_SIZE must be at least 32 pixels, got {size}")
     return size
+
+
+def download_url() -> str | None:
+    """A mirror of torchvision's weights folder (NSTLIB_DOWNLOAD_URL), or None for torchvision's own address.
+
+    The file names and the pinned sha256 stay torchvision's, so a mirror can only serve the real files."""
+    value = os.environ.get("NSTLIB_DOWNLOAD_URL", "").strip()
+    if value and not value.startswith(("http://", "https://")):
+        raise ValueError(f"NSTLIB_DOWNLOAD_URL must start with http:// or https://, got {value!r}")
+    return value or None
+
+
+def download_timeout() -> float:
+    value = os.environ.get("NSTLIB_DOWNLOAD_TIMEOUT", "").strip()
+    if not value:
+        return 30.0
+    try:
+        seconds = float(value)
+    except ValueError:
+        raise ValueError(f"NSTLIB_DOWNLOAD_TIMEOUT must be a number of seconds, got {value!r}") from None
+    if not seconds > 0:
+        raise ValueError(f"NSTLIB_DOWNLOAD_TIMEOUT must be more than 0 seconds, got {value!r}")
+    return seconds
 
 
 def colab_url(notebook: str) -> str:

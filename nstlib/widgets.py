@@ -144,14 +144,35 @@ def _png(image) -> bytes:
     return buffer.getvalue()
 
 
-def _uploaded_image(upload):
-    """The last file of an ipywidgets FileUpload (ipywidgets 8: a tuple of dicts) as a PIL image."""
-    value = upload.value
+def upload_contents(value) -> list[tuple[str, bytes]]:
+    """(file name, bytes) for each file in an ipywidgets ``FileUpload.value``, in either version's shape.
+
+    ipywidgets 8 (JupyterLab, ``pip install nstlib``): a tuple of dicts with 'name' and 'content' (a
+    memoryview). ipywidgets 7 (Colab's preinstalled 7.7.1): a dict from file name to a dict with 'metadata'
+    and 'content' (bytes).
+    """
     if not value:
+        return []
+    if isinstance(value, dict):
+        items = [(name, item) for name, item in value.items()]
+    elif isinstance(value, (tuple, list)):
+        items = [(item.get("name", "upload"), item) for item in value]
+    else:
+        raise TypeError(f"unexpected FileUpload value of type {type(value).__name__}: expected a tuple (ipywidgets "
+                        f"8) or a dict (ipywidgets 7)")
+    out = []
+    for name, item in items:
+        content = item["content"]
+        out.append((name, content.tobytes() if hasattr(content, "tobytes") else bytes(content)))
+    return out
+
+
+def _uploaded_image(upload):
+    """The last file of an ipywidgets FileUpload (ipywidgets 7 or 8) as a PIL image."""
+    files = upload_contents(upload.value)
+    if not files:
         raise ValueError("choose a file with the upload button first")
-    item = value[-1] if isinstance(value, (tuple, list)) else list(value.values())[-1]
-    content = item["content"]
-    return images.load(io.BytesIO(content.tobytes() if hasattr(content, "tobytes") else bytes(content)))
+    return images.load(io.BytesIO(files[-1][1]))
 
 
 class StyleStudio:

@@ -131,18 +131,52 @@ def test_webcam_elsewhere_says_to_upload(monkeypatch):
         widgets.webcam_snapshot()
 
 
-def test_an_uploaded_photo_becomes_the_content(studio):
+def _browser_uploads(upload, name, data):
+    """What the browser does when a file is chosen, in the installed ipywidgets' own protocol."""
+    import ipywidgets
+
+    if int(ipywidgets.__version__.split(".")[0]) >= 8:  # a tuple of dicts, content as a memoryview
+        upload.value = ({"name": name, "type": "image/png", "size": len(data), "content": memoryview(data),
+                         "last_modified": datetime.datetime(2026, 1, 1)},)
+    else:  # ipywidgets 7 (Colab): the front end sends metadata and data, then bumps the counter
+        upload.metadata = [{"name": name, "type": "image/png", "size": len(data), "lastModified": 0}]
+        upload.data = [data]
+        upload._counter += 1
+
+
+def _png(name, size):
     import io
 
     from nstlib import images
 
     buffer = io.BytesIO()
-    images.sample("rocket", size=90).save(buffer, format="PNG")
-    data = buffer.getvalue()
-    studio.content_upload.value = ({"name": "mine.png", "type": "image/png", "size": len(data),
-                                    "content": memoryview(data),
-                                    "last_modified": datetime.datetime(2026, 1, 1)},)
+    images.sample(name, size=size).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def test_an_uploaded_photo_becomes_the_content(studio):
+    _browser_uploads(studio.content_upload, "mine.png", _png("rocket", 90))
+    assert studio.content_upload.value  # the widget took the upload in its own version's shape
     studio.content.value = widgets.UPLOAD
     assert studio.content_image().size == (90, 60)
     studio.run(wait=True)
     assert studio.result is not None and "Done" in studio.status.value
+
+
+def test_an_uploaded_style_is_the_last_file_chosen(studio):
+    _browser_uploads(studio.style_upload, "first.png", _png("coffee", 70))
+    _browser_uploads(studio.style_upload, "second.png", _png("rocket", 90))
+    studio.style.value = widgets.UPLOAD
+    assert studio.style_image().size == (90, 60)
+
+
+def test_both_ipywidgets_upload_shapes_are_read():
+    data = _png("cat", 40)
+    v8 = ({"name": "a.png", "type": "image/png", "size": len(data), "content": memoryview(data),
+           "last_modified": datetime.datetime(2026, 1, 1)},)
+    v7 = {"a.png": {"metadata": {"name": "a.png", "type": "image/png", "size": len(data)}, "content": data}}
+    assert widgets.upload_contents(v8) == [("a.png", data)]
+    assert widgets.upload_contents(v7) == [("a.png", data)]
+    assert widgets.upload_contents(()) == [] and widgets.upload_contents({}) == []
+    with pytest.raises(TypeError, match="ipywidgets"):
+        widgets.upload_contents("a.png")
