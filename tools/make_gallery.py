@@ -51,8 +51,8 @@ def lesson_2(vgg) -> None:
 
     patterns, titles = [], []
     for layer in ("relu1_1", "conv3_1", "conv4_1", "conv5_1"):
-        lr = 0.05 if layer == "relu1_1" else 0.3  # 3x3-pixel patterns saturate at the default step
-        result = filters.visualize(vgg, layer, [7, 12], size=112, steps=120, octaves=2, lr=lr, progress=False)
+        small_step = {"lr": 0.05} if layer == "relu1_1" else {}  # 3x3-pixel patterns saturate at the default
+        result = filters.visualize(vgg, layer, [7, 12], size=112, steps=120, octaves=2, progress=False, **small_step)
         patterns += list(result.images)
         titles += [f"{layer} #{c}" for c in (7, 12)]
     save(filters.show_patterns(torch.stack(patterns), titles=titles, ncols=4), "02_filters.png")
