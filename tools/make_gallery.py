@@ -51,10 +51,13 @@ def lesson_2(vgg) -> None:
 
     patterns, titles = [], []
     for layer in ("relu1_1", "conv3_1", "conv4_1", "conv5_1"):
-        small_step = {"lr": 0.05} if layer == "relu1_1" else {}  # 3x3-pixel patterns saturate at the default
-        result = filters.visualize(vgg, layer, [7, 12], size=112, steps=120, octaves=2, progress=False, **small_step)
+        # Block 1: a smaller step (3x3-pixel patterns saturate at the default), and two filters that fire on
+        # the grey start (relu1_1 #12 is silent there, so its gradient is zero and its pattern stays grey).
+        small_step = {"lr": 0.05} if layer == "relu1_1" else {}
+        channels = [3, 7] if layer == "relu1_1" else [7, 12]
+        result = filters.visualize(vgg, layer, channels, size=112, steps=120, octaves=2, progress=False, **small_step)
         patterns += list(result.images)
-        titles += [f"{layer} #{c}" for c in (7, 12)]
+        titles += [f"{layer} #{c}" for c in channels]
     save(filters.show_patterns(torch.stack(patterns), titles=titles, ncols=4), "02_filters.png")
 
 
