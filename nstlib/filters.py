@@ -2,7 +2,10 @@
 
 The objective throughout is a filter's *mean activation*: the mean over all positions of one channel of a
 convolution's output (before its ReLU, so a filter that is silent on the start image still gets a
-gradient). ``naive_ascent`` is the plain loop the lesson starts from (Adam on raw pixels); ``visualize``
+gradient). ``conv1_1`` is the exception worth knowing: it is linear, so its mean depends only on the image's
+mean colour and its best image is one flat colour; ask for ``relu1_1`` to see its edges. ``robust_objective``
+averages the objective over small seeded shifts, scales and rotations: the score that tells a pattern from
+pixel-exact noise. ``naive_ascent`` is the plain loop the lesson starts from (Adam on raw pixels); ``visualize``
 is the robust version after Olah et al. (2017) and lucid/lucent: the image lives in a decorrelated-colour,
 1/f-scaled Fourier space, each step sees a randomly jittered, scaled and rotated copy, and many filters are
 optimised at once as one batch. ``dream`` is the DeepDream-style variant on a photo. Both loops keep the
@@ -60,6 +63,13 @@ def objective(model, images: torch.Tensor, layer: str, channels) -> torch.Tensor
         raise ValueError(f"{len(channels)} channels for {images.shape[0]} images: give one channel per image")
     with torch.no_grad():
         return filter_means(model.extract(images, [layer])[layer], channels).float()
+
+
+def rail_share(images: torch.Tensor, margin: float = 2 / 255) -> float:
+    """Share of pixel values within ``margin`` of 0 or 1: pinned at the colour rails, where the optimiser has
+    pushed as far as the range allows and the picture turns to flat neon."""
+    x = images.detach().float()
+    return ((x < margin) | (x > 1 - margin)).float().mean().item()
 
 
 # ------------------------------------------------------------------------------------------- the naive loop
@@ -186,16 +196,31 @@ class FourierImage(torch.nn.Module):
 # ------------------------------------------------------------------------------------------- transformations
 
 
+def affine(x: torch.Tensor, scale, angle, tx, ty, padding_mode: str = "border") -> torch.Tensor:
+    """Scale, rotate (radians) and shift (pixels) each image of a batch about its centre, in one bilinear
+    resampling. Each parameter is a number or an (N,) tensor; all zeros and scale 1 give ``x`` back."""
+    n, _, h, w = x.shape
+
+    def per_image(v):
+        return torch.as_tensor(v, device=x.device, dtype=x.dtype).expand(n)
+
+    s, a = per_image(scale), per_image(angle)
+    tx, ty = per_image(tx) * (2 / w), per_image(ty) * (2 / h)
+    cos, sin = torch.cos(a) / s, torch.sin(a) / s
+    theta = torch.stack([torch.stack([cos, -sin * h / w, tx], 1), torch.stack([sin * w / h, cos, ty], 1)], 1)
+    grid = F.affine_grid(theta, list(x.shape), align_corners=False)
+    return F.grid_sample(x, grid, mode="bilinear", padding_mode=padding_mode, align_corners=False)
+
+
 def random_affine(x: torch.Tensor, pad: int = 12, jitter: int = 8, scale=(0.9, 1.1), degrees: float = 10.0,
                   generator=None) -> torch.Tensor:
     """Transformation robustness in one resampling: pad with grey, then a random shift, scale and rotation
     per image (each image of the batch gets its own). The pattern must survive all of them, so the
     optimiser cannot rely on pixel-exact noise.
     """
-    n, _, h, w = x.shape
+    n = x.shape[0]
     if pad:
         x = F.pad(x, (pad, pad, pad, pad), mode="constant", value=0.5)
-        h, w = h + 2 * pad, w + 2 * pad
     dev, dt = x.device, x.dtype
 
     def uniform(lo, hi):
@@ -203,11 +228,38 @@ def random_affine(x: torch.Tensor, pad: int = 12, jitter: int = 8, scale=(0.9, 1
 
     s = uniform(*scale)
     a = uniform(-degrees, degrees) * (math.pi / 180)
-    tx, ty = uniform(-jitter, jitter) * (2 / w), uniform(-jitter, jitter) * (2 / h)
-    cos, sin = torch.cos(a) / s, torch.sin(a) / s
-    theta = torch.stack([torch.stack([cos, -sin * h / w, tx], 1), torch.stack([sin * w / h, cos, ty], 1)], 1)
-    grid = F.affine_grid(theta, list(x.shape), align_corners=False)
-    return F.grid_sample(x, grid, mode="bilinear", padding_mode="border", align_corners=False)
+    tx, ty = uniform(-jitter, jitter), uniform(-jitter, jitter)
+    return affine(x, s, a, tx, ty)
+
+
+#: The robust objective's transformations: how many, and how far (pixels, scale range, degrees).
+ROBUST = dict(n=8, jitter=8, scale=(0.9, 1.1), degrees=10.0)
+
+
+def robust_transforms(n: int = ROBUST["n"], seed: int = 0, jitter: float = ROBUST["jitter"],
+                      scale=ROBUST["scale"], degrees: float = ROBUST["degrees"]) -> list[tuple[float, ...]]:
+    """A fixed, seeded list of ``n`` (scale, angle in radians, shift x, shift y): the same for every image,
+    every loop and every run, so robust scores compare."""
+    g = torch.Generator().manual_seed(seed)
+    u = torch.rand(n, 4, generator=g, dtype=torch.float64)
+    s = scale[0] + (scale[1] - scale[0]) * u[:, 0]
+    a = (2 * u[:, 1] - 1) * degrees * math.pi / 180
+    t = (2 * u[:, 2:] - 1) * jitter
+    return [(float(s[i]), float(a[i]), float(t[i, 0]), float(t[i, 1])) for i in range(n)]
+
+
+def robust_objective(model, images: torch.Tensor, layer: str, channels, n: int = ROBUST["n"], seed: int = 0,
+                     jitter: float = ROBUST["jitter"], scale=ROBUST["scale"],
+                     degrees: float = ROBUST["degrees"]) -> torch.Tensor:
+    """The objective averaged over ``n`` small seeded shifts, scales and rotations of each image, (N,).
+
+    A pattern the filter really looks for still excites it a few pixels away or a few degrees turned;
+    pixel-exact noise does not. This is the score lesson 2, its tests and its benchmark judge by. Edges are
+    filled by reflection (grey padding would dilute the mean).
+    """
+    moved = [affine(images, *t, padding_mode="reflection")
+             for t in robust_transforms(n, seed, jitter, scale, degrees)]
+    return torch.stack([objective(model, x, layer, channels) for x in moved]).mean(0)
 
 
 # ------------------------------------------------------------------------------------------- nstlib's loop
@@ -215,7 +267,8 @@ def random_affine(x: torch.Tensor, pad: int = 12, jitter: int = 8, scale=(0.9, 1
 
 def visualize(model, layer: str, channels, size=128, steps: int = 200, lr: float = 0.3, transforms: bool = True,
               octaves: int = 1, decay: float = 1.0, seed: int | None = 0, callback=None, progress: bool = True,
-              target: float | None = None, check_every: int = 10, amp="auto") -> Result:
+              target: float | None = None, check_every: int = 10, amp="auto", weight_decay: float = 0.03,
+              pad: int = 12) -> Result:
     """Patterns that maximise each filter's mean activation: Fourier + decorrelated colour parametrisation,
     random jitter/scale/rotation every step, all ``channels`` optimised together as one batch.
 
@@ -229,6 +282,11 @@ def visualize(model, layer: str, channels, size=128, steps: int = 200, lr: float
     lr: Adam's step in the Fourier space, reached after ``WARM_UP_STEPS`` steps of linear warm-up (the
         first steps' directions are mostly noise). Measured at 64 and 128 px over 200 steps: 0.3 reaches
         higher objectives than 0.1 at conv3_1, conv4_1 and conv5_1, and 0.6 is no better.
+    weight_decay: AdamW's decay of the Fourier coefficients towards grey, a prior that keeps contrast finite.
+        Without it the sigmoid saturates: its flat ends give tiny gradients that Adam scales back up, so
+        pixels run to 0 or 1 and stay there. Measured at conv3_1, 128 px, 200 steps: 31 % of the values at
+        the rails with 0, 5 % with 0.03 (robust objective 243 and 229), 2 % with 0.08 (200).
+    pad: grey border (pixels) added before each step's random shift, scale and rotation.
     steps are optimiser steps; Adam evaluates the network once per step (forward and backward).
     Interrupting (Ctrl-C) returns the images so far.
     """
@@ -259,11 +317,11 @@ def visualize(model, layer: str, channels, size=128, steps: int = 200, lr: float
             else:
                 up = F.interpolate(fourier.image().detach(), size=(sh, sw), mode="bicubic", align_corners=False)
                 fourier = FourierImage.from_image(up.clamp(0, 1), decay)
-            opt = torch.optim.Adam(fourier.parameters(), lr=lr)
+            opt = torch.optim.AdamW(fourier.parameters(), lr=lr, weight_decay=weight_decay)
             warm_up = torch.optim.lr_scheduler.LambdaLR(opt, lambda i: min(1.0, (i + 1) / WARM_UP_STEPS))
             for _ in range(n_steps):
                 img = fourier.image()
-                seen = random_affine(img, generator=gen) if transforms else img
+                seen = random_affine(img, pad=pad, generator=gen) if transforms else img
                 acts = net.extract(seen.contiguous(memory_format=layout), [layer])[layer]
                 score = filter_means(acts.to(dt), channels)
                 (grad,) = torch.autograd.grad(-score.sum(), fourier.spectrum)

@@ -140,3 +140,30 @@ def test_check_functions(capsys):
     assert not Fl.check_why_noise("b")
     assert Fl.check_why_noise("c")
     assert "Right" in capsys.readouterr().out
+
+
+def test_robust_objective_is_seeded_and_is_the_raw_objective_without_transformation(offline_c21):
+    images = torch.rand(2, 3, 40, 40, generator=torch.Generator().manual_seed(1))
+    a = Fl.robust_objective(offline_c21, images, "conv2_1", [3, 40], seed=4)
+    b = Fl.robust_objective(offline_c21, images, "conv2_1", [3, 40], seed=4)
+    c = Fl.robust_objective(offline_c21, images, "conv2_1", [3, 40], seed=5)
+    assert a.shape == (2,) and torch.equal(a, b) and not torch.equal(a, c)
+    assert Fl.robust_transforms(3, seed=4) == Fl.robust_transforms(3, seed=4)
+    identity = Fl.robust_objective(offline_c21, images, "conv2_1", [3, 40], jitter=0, scale=(1.0, 1.0), degrees=0)
+    assert torch.allclose(identity, Fl.objective(offline_c21, images, "conv2_1", [3, 40]), rtol=1e-4, atol=1e-4)
+
+
+def test_robust_objective_prefers_a_pattern_to_its_pixel_shuffled_copy(offline_c21):
+    # A pattern made for the filter: its nstlib visualisation. Shuffling its pixels keeps every pixel value
+    # (so the colour histogram and the mean colour) and destroys the structure the filter looks for.
+    pattern = Fl.visualize(offline_c21, "conv2_1", [3], size=48, steps=30, progress=False).images
+    order = torch.randperm(48 * 48, generator=torch.Generator().manual_seed(0))
+    shuffled = pattern.flatten(2)[..., order].view_as(pattern)
+    smooth = Fl.robust_objective(offline_c21, pattern, "conv2_1", [3])
+    noise = Fl.robust_objective(offline_c21, shuffled, "conv2_1", [3])
+    assert smooth.item() > noise.item() + 1.0, (smooth, noise)
+
+
+def test_rail_share_counts_values_near_0_or_1():
+    x = torch.tensor([0.0, 0.005, 0.5, 0.995, 1.0, 0.3, 0.7, 0.01]).view(1, 1, 2, 4)
+    assert Fl.rail_share(x) == pytest.approx(4 / 8)

@@ -1,6 +1,7 @@
 """Make the README's gallery: one small PNG per lesson, each made by the project's own code and commands.
 
     python tools/make_gallery.py          (about 5 minutes on a 2-core CPU; uses the weights 'auto' finds)
+    python tools/make_gallery.py 2        (lesson 2's picture only)
 
 Writes docs/gallery/*.png. Lesson 6's picture is the browser test's screenshot (make e2e) when present.
 """
@@ -44,26 +45,39 @@ def cli(*args: str) -> None:
     subprocess.run([sys.executable, "-m", "nstlib", *args], check=True, cwd=ROOT)
 
 
-def main() -> None:
-    from nstlib import activations, cam, filters, images, models, plotting, shapes_classifier
+def lesson_2(vgg) -> None:
+    """Filter patterns from shallow to deep; block 1 after its ReLU (conv1_1 alone is linear: flat colour)."""
+    from nstlib import filters
 
+    patterns, titles = [], []
+    for layer in ("relu1_1", "conv3_1", "conv4_1", "conv5_1"):
+        # Block 1: a smaller step (3x3-pixel patterns saturate at the default), and two filters that fire on
+        # the grey start (relu1_1 #12 is silent there, so its gradient is zero and its pattern stays grey).
+        small_step = {"lr": 0.05} if layer == "relu1_1" else {}
+        channels = [3, 7] if layer == "relu1_1" else [7, 12]
+        result = filters.visualize(vgg, layer, channels, size=112, steps=120, octaves=2, progress=False, **small_step)
+        patterns += list(result.images)
+        titles += [f"{layer} #{c}" for c in channels]
+    save(filters.show_patterns(torch.stack(patterns), titles=titles, ncols=4), "02_filters.png")
+
+
+def main(argv=None) -> None:
+    from nstlib import activations, cam, images, models, plotting, shapes_classifier
+
+    lessons = {int(a) for a in (sys.argv[1:] if argv is None else argv)} or set(range(7))
     OUT.mkdir(parents=True, exist_ok=True)
     torch.manual_seed(0)
     plotting.presenter_mode()
     vgg = models.vgg("vgg16")
+    if 2 in lessons:
+        lesson_2(vgg)
+    if lessons == {2}:
+        return
 
     # Lesson 1: what each layer makes of the cat.
     cat = images.to_tensor(images.sample("cat"), size=224)
     acts = activations.capture_all(vgg, cat)
     save(activations.show_layers(acts, ["conv1_2", "conv3_1", "conv4_3", "conv5_3"], channels=6), "01_activations.png")
-
-    # Lesson 2: filter patterns from shallow to deep.
-    patterns, titles = [], []
-    for layer in ("conv1_1", "conv3_1", "conv4_1", "conv5_1"):
-        result = filters.visualize(vgg, layer, [7, 12], size=112, steps=120, octaves=2, progress=False)
-        patterns += list(result.images)
-        titles += [f"{layer} #{c}" for c in (7, 12)]
-    save(filters.show_patterns(torch.stack(patterns), titles=titles, ncols=4), "02_filters.png")
 
     # Lesson 3: Grad-CAM on held-out scenes, with the known boxes.
     net = shapes_classifier.load(verbose=False)
