@@ -165,3 +165,18 @@ def test_committed_notebooks_carry_current_slide_metadata(path):
     assert kinds[0] == "slide" and kinds[1] == "skip"
     figures = [i for i, c in enumerate(nb.cells) if slide_metadata.is_figure(c)]
     assert figures, f"{path.name} tags no cell as drawing a figure: run tools/build_book.py --tag-figures"
+
+
+def test_a_published_lesson_needs_no_network_and_links_out_to_the_repository(tmp_path):
+    from nstlib import config
+
+    name = "03_class_activation_maps.ipynb"
+    title = f"# Lesson 3\n\n{config.colab_badge(name)} {config.site_link(name)}\n\nSee [the README](../README.md)."
+    nb = lesson(markdown(title))
+    path = tmp_path / name
+    nbformat.write(nb, path)
+    text = build_book.published(path, badge="colab-badge.svg")
+    assert build_book.COLAB_BADGE_PICTURE not in text and "(colab-badge.svg)" in text
+    assert config.colab_url(name) in text, "the badge still opens the lesson in Colab"
+    assert config.site_url(name) not in text, "a page does not link to itself"
+    assert f"https://github.com/{config.REPOSITORY}/blob/{config.BRANCH}/README.md" in text

@@ -226,6 +226,16 @@ def run_lessons(paths: list[Path], smoke: bool, timeout: int) -> tuple[list[dict
     return rows, problems
 
 
+def published(path: Path, badge: str) -> str:
+    """An executed lesson as the site and the slides show it: nothing in it needs the network."""
+    text = path.read_text()
+    # Links out of notebooks/ (the README, the code) point at the repository instead.
+    text = text.replace("](../", f"](https://github.com/{config.REPOSITORY}/blob/{config.BRANCH}/")
+    text = text.replace(" " + config.site_link(path.name), "")  # the page is that link
+    # The Colab badge's picture is served with the page, so it shows with no network.
+    return text.replace(COLAB_BADGE_PICTURE, badge)
+
+
 def build_site(smoke: bool, partial: bool = False) -> Path:
     """Sphinx + MyST-NB over docs/book and the executed lessons, with no network.
 
@@ -237,12 +247,7 @@ def build_site(smoke: bool, partial: bool = False) -> Path:
     shutil.copytree(SOURCE, src, ignore=shutil.ignore_patterns("slides_template", "__pycache__"))
     (src / "lessons").mkdir()
     for path in sorted((BUILD / "executed").glob("*.ipynb")):
-        # The Colab badge's picture lives on the site too, so a page shows it with no network.
-        text = path.read_text().replace(COLAB_BADGE_PICTURE, "../_static/colab-badge.svg")
-        text = text.replace(" " + config.site_link(path.name), "")  # the page is that link
-        # Links out of notebooks/ (the README, the code) point at the repository instead.
-        text = text.replace("](../", f"](https://github.com/{config.REPOSITORY}/blob/{config.BRANCH}/")
-        (src / "lessons" / path.name).write_text(text)
+        (src / "lessons" / path.name).write_text(published(path, badge="../_static/colab-badge.svg"))
     shutil.copy(BUILD / "timings.md", src / "_timings.md")
     need_assets()
     shutil.copytree(ASSETS / "mathjax", src / "_static" / "mathjax")
@@ -265,7 +270,13 @@ def build_slides(slides: Path) -> Path:
     for name in ("reveal.js", "mathjax"):
         if not (slides / name).exists():
             shutil.copytree(ASSETS / name, slides / name)
+    shutil.copy(SOURCE / "_static" / "colab-badge.svg", slides / "colab-badge.svg")
+    staged = BUILD / "slides-src"
+    shutil.rmtree(staged, ignore_errors=True)
+    staged.mkdir(parents=True)
     for path in sorted((BUILD / "executed").glob("*.ipynb")):
+        (staged / path.name).write_text(published(path, badge="colab-badge.svg"))
+    for path in sorted(staged.glob("*.ipynb")):
         subprocess.run([sys.executable, "-m", "jupyter", "nbconvert", "--to", "slides", str(path),
                         "--output-dir", str(slides), "--log-level", "ERROR",
                         f"--TemplateExporter.extra_template_basedirs={SOURCE}", "--template=slides_template",

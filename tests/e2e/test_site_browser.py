@@ -113,7 +113,9 @@ def test_the_slides_of_a_lesson_open_offline_on_a_figure(offline_page, site, les
     found = offline_page.evaluate("""() => {
         const slides = Reveal.getSlides();
         for (const s of slides) {
-            if (s.querySelector('img')) { const i = Reveal.getIndices(s); Reveal.slide(i.h, i.v); return true; }
+            if (s.querySelector('.jp-OutputArea-output img')) {
+                const i = Reveal.getIndices(s); Reveal.slide(i.h, i.v); return true;
+            }
         }
         return false; }""")
     assert found, f"{lesson}: no slide shows a figure"
