@@ -37,13 +37,13 @@ from nstlib import config
 sys.path.insert(0, str(Path(__file__).parent))
 import figure_checks  # noqa: E402
 from figure_checks import Problem  # noqa: E402
+from slide_metadata import FIGURE_TAG  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = ROOT / "notebooks"
 SOURCE = ROOT / "docs" / "book"
 BUILD = ROOT / "build" / "book"
 ASSETS = ROOT / "build" / "book-assets"
-FIGURE_TAG = "figure"
 COLAB_BADGE_PICTURE = "https://colab.research.google.com/assets/colab-badge.svg"
 SLOW_CELL_S = 20
 #: Per-lesson budget at full settings on a 2-core CPU (a 50-minute class on a student laptop).
