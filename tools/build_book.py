@@ -164,7 +164,7 @@ def check_cell(lesson: str, index: int, cell, records: list[dict], stats: dict) 
 
 
 def timing_table(rows: list[dict], smoke: bool) -> str:
-    mode = "smoke mode (NSTLIB_SMOKE=1)" if smoke else "full settings"
+    mode = "smoke mode, NSTLIB_SMOKE=1" if smoke else "full settings"
     lines = [f"| lesson | wall time ({mode}) | figures | flat panels | most values at the rails |",
              "|---|---|---|---|---|"]
     for r in rows:
