@@ -9,18 +9,14 @@ from __future__ import annotations
 
 import functools
 import json
-import shutil
 import threading
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 
 import pytest
+from browser import ROOT, SHOTS, launch
 
-ROOT = Path(__file__).resolve().parents[2]
 SITE = ROOT / "build" / "book" / "html"
 LESSONS = sorted(p.stem for p in (ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-SHOTS = ROOT / "out" / "e2e"
 BROKEN_IMAGES = "[...document.images].filter(i => !(i.complete && i.naturalWidth > 0)).map(i => i.src.slice(0, 80))"
 
 
@@ -42,24 +38,19 @@ def site():
 
 
 @pytest.fixture(scope="module")
-def browser():
-    if CHROMIUM is None:
-        pytest.fail("Chromium is not installed: run `make e2e` (it installs Debian's chromium) or "
-                    "`apt-get install chromium`")
+def chromium():
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-            "--disable-component-update", "--disable-sync"])
+        browser = launch(p)
         yield browser
         browser.close()
 
 
 @pytest.fixture
-def offline_page(browser, site):
+def offline_page(chromium, site):
     """A page that may load only from the local site; what it tried to fetch elsewhere is in .outside."""
-    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page = chromium.new_page(viewport={"width": 1400, "height": 1000})
     page.outside = []
 
     def route(r):

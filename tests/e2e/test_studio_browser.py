@@ -8,62 +8,20 @@ download). ``make e2e`` installs both where it can and runs this file.
 
 from __future__ import annotations
 
-import os
 import shutil
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
-from pathlib import Path
 
 import pytest
+from browser import ROOT, SHOTS, jupyterlab, launch
 
-ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOK = "06_style_studio.ipynb"
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-SHOTS = ROOT / "out" / "e2e"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory):
-    if CHROMIUM is None:
-        pytest.fail("Chromium is not installed: run `make e2e` (it installs Debian's chromium) or "
-                    "`apt-get install chromium`")
     workdir = tmp_path_factory.mktemp("lab")
     shutil.copy(ROOT / "notebooks" / NOTEBOOK, workdir / NOTEBOOK)
-    port, token = _free_port(), "nstlib-e2e"
-    env = {**os.environ, "NSTLIB_SMOKE": "1", "NSTLIB_INTERACTIVE": "1", "JUPYTER_PLATFORM_DIRS": "1"}
-    server = subprocess.Popen(
-        [sys.executable, "-m", "jupyter", "lab", "--no-browser", f"--port={port}", f"--IdentityProvider.token={token}",
-         f"--ServerApp.root_dir={workdir}", "--LabApp.expose_app_in_browser=True", "--allow-root",
-         "--ServerApp.disable_check_xsrf=True"],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        try:
-            urllib.request.urlopen(f"{url}/api/status?token={token}", timeout=2)
-            break
-        except OSError:
-            if server.poll() is not None:
-                pytest.fail(f"JupyterLab exited: {server.stdout.read()[-2000:]}")
-            time.sleep(1)
-    else:
-        server.kill()
-        pytest.fail("JupyterLab did not start within 120 s")
-    yield f"{url}/lab/tree/{NOTEBOOK}?token={token}"
-    server.terminate()
-    try:
-        server.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        server.kill()
+    with jupyterlab(workdir, {"NSTLIB_SMOKE": "1", "NSTLIB_INTERACTIVE": "1"}) as (url, token):
+        yield f"{url}/lab/tree/{NOTEBOOK}?token={token}"
 
 
 def test_move_a_slider_press_run_and_see_the_preview_change(lab):
@@ -71,9 +29,7 @@ def test_move_a_slider_press_run_and_see_the_preview_change(lab):
 
     SHOTS.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-            "--disable-component-update", "--disable-sync"])
+        browser = launch(p)
         page = browser.new_page(viewport={"width": 1500, "height": 1000})
         try:
             page.goto(lab, timeout=120_000)

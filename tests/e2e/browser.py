@@ -1,0 +1,68 @@
+"""What the browser tests share: Debian's Chromium driven by Playwright, and a JupyterLab server."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+SHOTS = ROOT / "out" / "e2e"
+#: As root, with no network: without the background-networking flags Chromium keeps trying to reach out.
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+def launch(playwright):
+    if CHROMIUM is None:
+        pytest.fail("Chromium is not installed: run `make e2e` (it installs Debian's chromium) or "
+                    "`apt-get install chromium`")
+    return playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextlib.contextmanager
+def jupyterlab(workdir: Path, env: dict):
+    """A JupyterLab server on 127.0.0.1 over ``workdir``; yields (base URL, token)."""
+    port, token = _free_port(), "nstlib-e2e"
+    server = subprocess.Popen(
+        [sys.executable, "-m", "jupyter", "lab", "--no-browser", f"--port={port}", f"--IdentityProvider.token={token}",
+         f"--ServerApp.root_dir={workdir}", "--LabApp.expose_app_in_browser=True", "--allow-root",
+         "--ServerApp.disable_check_xsrf=True"],
+        env={**os.environ, "JUPYTER_PLATFORM_DIRS": "1", **env},
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(f"{url}/api/status?token={token}", timeout=2)
+            break
+        except OSError:
+            if server.poll() is not None:
+                pytest.fail(f"JupyterLab exited: {server.stdout.read()[-2000:]}")
+            time.sleep(1)
+    else:
+        server.kill()
+        pytest.fail("JupyterLab did not start within 120 s")
+    try:
+        yield url, token
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            server.kill()
