@@ -66,3 +66,19 @@ def jupyterlab(workdir: Path, env: dict):
             server.wait(timeout=20)
         except subprocess.TimeoutExpired:
             server.kill()
+
+
+@contextlib.contextmanager
+def lesson_in_lab(workdir: Path, notebook: str, env: dict):
+    """JupyterLab over a copy of one lesson; yields the address that opens it."""
+    shutil.copy(ROOT / "notebooks" / notebook, workdir / notebook)
+    with jupyterlab(workdir, env) as (url, token):
+        yield f"{url}/lab/tree/{notebook}?token={token}"
+
+
+def open_in_lab(page, address: str) -> None:
+    """Open a notebook in JupyterLab and wait until it and its kernel are ready."""
+    page.goto(address, timeout=120_000)
+    page.wait_for_function("window.jupyterapp && window.jupyterapp.shell.currentWidget", timeout=120_000)
+    page.evaluate("async () => { const nb = window.jupyterapp.shell.currentWidget;"
+                  " await nb.context.ready; await nb.sessionContext.ready; }")

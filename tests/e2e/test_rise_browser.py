@@ -4,20 +4,17 @@ renders the notebook as reveal.js slides from its own slide metadata."""
 from __future__ import annotations
 
 import json
-import shutil
 
 import pytest
-from browser import ROOT, SHOTS, jupyterlab, launch
+from browser import ROOT, SHOTS, launch, lesson_in_lab, open_in_lab
 
 NOTEBOOK = "00_setup_and_tour.ipynb"
 
 
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory):
-    workdir = tmp_path_factory.mktemp("rise")
-    shutil.copy(ROOT / "notebooks" / NOTEBOOK, workdir / NOTEBOOK)
-    with jupyterlab(workdir, {"NSTLIB_SMOKE": "1"}) as (url, token):
-        yield f"{url}/lab/tree/{NOTEBOOK}?token={token}"
+    with lesson_in_lab(tmp_path_factory.mktemp("rise"), NOTEBOOK, {"NSTLIB_SMOKE": "1"}) as address:
+        yield address
 
 
 def expected_sections() -> int:
@@ -35,10 +32,7 @@ def test_rise_renders_the_lesson_as_its_slides(lab):
         browser = launch(p)
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
         try:
-            page.goto(lab, timeout=120_000)
-            page.wait_for_function("window.jupyterapp && window.jupyterapp.shell.currentWidget", timeout=120_000)
-            page.evaluate("async () => { const nb = window.jupyterapp.shell.currentWidget;"
-                          " await nb.context.ready; }")
+            open_in_lab(page, lab)
             assert "RISE:preview" in page.evaluate("window.jupyterapp.commands.listCommands()"), \
                 "the RISE extension is not installed in JupyterLab (pip install jupyterlab-rise)"
             page.evaluate("window.jupyterapp.commands.execute('RISE:preview')")

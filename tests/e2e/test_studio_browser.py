@@ -8,20 +8,17 @@ download). ``make e2e`` installs both where it can and runs this file.
 
 from __future__ import annotations
 
-import shutil
-
 import pytest
-from browser import ROOT, SHOTS, jupyterlab, launch
+from browser import SHOTS, launch, lesson_in_lab, open_in_lab
 
 NOTEBOOK = "06_style_studio.ipynb"
 
 
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory):
-    workdir = tmp_path_factory.mktemp("lab")
-    shutil.copy(ROOT / "notebooks" / NOTEBOOK, workdir / NOTEBOOK)
-    with jupyterlab(workdir, {"NSTLIB_SMOKE": "1", "NSTLIB_INTERACTIVE": "1"}) as (url, token):
-        yield f"{url}/lab/tree/{NOTEBOOK}?token={token}"
+    env = {"NSTLIB_SMOKE": "1", "NSTLIB_INTERACTIVE": "1"}
+    with lesson_in_lab(tmp_path_factory.mktemp("lab"), NOTEBOOK, env) as address:
+        yield address
 
 
 def test_move_a_slider_press_run_and_see_the_preview_change(lab):
@@ -32,10 +29,7 @@ def test_move_a_slider_press_run_and_see_the_preview_change(lab):
         browser = launch(p)
         page = browser.new_page(viewport={"width": 1500, "height": 1000})
         try:
-            page.goto(lab, timeout=120_000)
-            page.wait_for_function("window.jupyterapp && window.jupyterapp.shell.currentWidget", timeout=120_000)
-            page.evaluate("async () => { const nb = window.jupyterapp.shell.currentWidget;"
-                          " await nb.context.ready; await nb.sessionContext.ready; }")
+            open_in_lab(page, lab)
             page.evaluate("window.jupyterapp.commands.execute('notebook:run-all-cells')")
             # The whole notebook has run when the kernel is idle and every code cell has a number.
             page.wait_for_function(
