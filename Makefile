@@ -22,7 +22,7 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
 	touch $(STAMP)
 
-# The real ImageNet weights where the network allows, else the offline pack (DESIGN.md section 3).
+# The real ImageNet weights where the network allows, else the offline pack (docs/design.md, section 2).
 weights: setup
 	$(BIN)/python -m nstlib weights fetch auto
 

@@ -124,7 +124,7 @@ def _announce(source: W.Source, arch_asked: str, verbose: bool) -> None:
 
 def vgg(arch: str = "vgg16", weights=None, last_layer: str | None = None, pool: str = "max",
         device=None, verbose: bool = True) -> VGGFeatures:
-    """A VGG feature extractor in eval mode with frozen parameters, its weights resolved as DESIGN.md says.
+    """A VGG feature extractor in eval mode with frozen parameters, its weights resolved as docs/design.md says.
 
     weights: 'auto' (default, or NSTLIB_WEIGHTS), 'imagenet', 'offline', 'random', 'imported:NAME' or a path.
     With ``auto`` and ``arch='vgg19'`` on a machine that only has the offline VGG16 pack, you get VGG16 and

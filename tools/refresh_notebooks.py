@@ -4,7 +4,7 @@
     python tools/refresh_notebooks.py --strip-only notebooks/*.ipynb
 
 Cells tagged ``nbval-check-output`` keep their (text) outputs and execution counts; every other output
-and execution count is removed, as DESIGN.md asks. Run it after editing a notebook, before committing.
+and execution count is removed, as docs/design.md asks. Run it after editing a notebook, before committing.
 """
 
 from __future__ import annotations
