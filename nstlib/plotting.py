@@ -81,6 +81,37 @@ def show_images(images, titles=None, ncols: int | None = None, size: float = 3.5
     return fig
 
 
+def stretch_contrast(images: torch.Tensor, quantile: float = 0.01) -> torch.Tensor:
+    """Each image of an (N, 3, H, W) batch stretched so its ``quantile`` and ``1 - quantile`` values (over all
+    three colours, so hues keep) become 0 and 1. For display only: a faint, fine grating becomes visible."""
+    flat = images.detach().float().flatten(1)
+    low = flat.quantile(quantile, dim=1).view(-1, 1, 1, 1)
+    high = flat.quantile(1 - quantile, dim=1).view(-1, 1, 1, 1)
+    return ((images.detach().float() - low) / (high - low).clamp(min=1e-3)).clamp(0, 1)
+
+
+def show_rows(rows: dict, column_titles=None, size: float = 2.1, stretch: bool = False):
+    """A grid with one labelled row per entry of ``rows`` (label -> images of one batch), drawn without
+    smoothing so that small images keep their pixels. ``stretch`` applies ``stretch_contrast`` to each
+    image. Returns the figure."""
+    ncols = max(len(imgs) for imgs in rows.values())
+    fig, axes = plt.subplots(len(rows), ncols, figsize=(size * ncols + 1.2, size * len(rows)), squeeze=False)
+    for row, (label, imgs) in zip(axes, rows.items()):
+        for ax in row:
+            ax.set_xticks([])
+            ax.set_yticks([])
+        batch = torch.stack([torch.as_tensor(im) for im in imgs]) if not isinstance(imgs, torch.Tensor) else imgs
+        if stretch:
+            batch = stretch_contrast(batch)
+        for ax, image in zip(row, batch):
+            ax.imshow(as_display_array(image), interpolation="nearest")
+        row[0].set_ylabel(label, fontsize=15)
+    for ax, title in zip(axes[0], column_titles or []):
+        ax.set_title(title)
+    fig.tight_layout()
+    return fig
+
+
 class LivePicture:
     """A picture shown once in a notebook and then replaced in place (an IPython display handle), for
     previews that update during a long run. Outside a notebook it shows nothing."""
