@@ -110,10 +110,13 @@ def test_bad_files_say_what_is_wrong(tmp_path):
         images.load(truncated)
 
 
-def test_too_small_for_the_network():
-    with pytest.raises(ImageError, match="at least 32 px.*size=224"):
-        images.load(np.zeros((20, 300, 3), np.uint8))
-    assert images.load(np.zeros((20, 300, 3), np.uint8), size=(64, 64)).size == (64, 64)
+def test_too_small_for_the_network_and_the_suggested_fix_works():
+    small = np.zeros((20, 300, 3), np.uint8)
+    with pytest.raises(ImageError, match="at least 32 px.*size=480") as caught:
+        images.load(small)
+    assert "--size 480" in caught.value.for_cli() and "load(" not in caught.value.for_cli()
+    assert images.load(small, size=480).size == (480, 32)  # the fix the message gives
+    assert images.load(small, size=(64, 64)).size == (64, 64)
 
 
 def test_huge_images_are_downscaled_with_a_warning(tmp_path):
@@ -131,7 +134,7 @@ def test_max_size_follows_the_environment(monkeypatch):
     with pytest.warns(UserWarning):
         assert max(images.load(images.sample("cat")).size) == 100
     monkeypatch.setenv("NSTLIB_MAX_SIZE", "big")
-    with pytest.raises(ValueError, match="whole number"):
+    with pytest.raises(ValueError, match="NSTLIB_MAX_SIZE must be a whole number"):
         images.load(images.sample("cat"))
 
 
