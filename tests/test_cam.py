@@ -253,7 +253,7 @@ def test_randomised_model_changes_the_map(shapes_trained):
 
 
 def test_train_shapes_command_is_registered():
-    from nstlib.__main__ import build_parser
+    from nstlib.cli import build_parser
 
     args = build_parser().parse_args(["train-shapes", "--epochs", "1", "--seed", "3"])
     assert args.epochs == 1 and args.seed == 3 and callable(args.func)
