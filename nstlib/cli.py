@@ -442,7 +442,10 @@ def main(argv=None) -> int:
     command = "nstlib"
     try:
         parser = build_parser()
-        args = parser.parse_args(argv)
+        try:
+            args = parser.parse_args(argv)
+        except SystemExit as exit_:  # argparse has printed its usage and message (or the help)
+            return exit_.code if isinstance(exit_.code, int) else USER_ERROR
         command = " ".join(["nstlib", args.command] + ([args.action] if getattr(args, "action", None) else []))
 
         def one_line(message, category, filename, lineno, file=None, line=None):

@@ -43,7 +43,14 @@ def home() -> Path:
 
 
 def default_weights() -> str:
-    return os.environ.get("NSTLIB_WEIGHTS", "auto").strip() or "auto"
+    value = os.environ.get("NSTLIB_WEIGHTS", "auto").strip() or "auto"
+    if value.lower() not in ("auto", "imagenet", "offline", "random") and not value.startswith("imported:") \
+            and not value.endswith((".pth", ".pt")):
+        from .errors import UsageError
+
+        raise UsageError(f"NSTLIB_WEIGHTS={value}: use auto, imagenet, offline, random, imported:NAME or the path "
+                         f"of a .pth file (or unset it)")
+    return value
 
 
 def default_device() -> str | None:

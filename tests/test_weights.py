@@ -3,8 +3,7 @@ import json
 import pytest
 import torch
 
-from nstlib import cli
-from nstlib import models
+from nstlib import cli, models
 from nstlib import weights as W
 
 
