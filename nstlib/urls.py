@@ -87,9 +87,7 @@ def _download(url, host, timeout, max_bytes) -> tuple[bytes, str]:
         raise ImageError(f"cannot reach {host} to download {url} ({getattr(reason, 'strerror', None) or reason}): "
                          f"is this machine offline? Without a network, download the image elsewhere and give "
                          f"its path, or use a bundled photo (cat, astronaut ...).") from None
-    except (ConnectionError, OSError) as error:
-        if isinstance(error, ImageError):
-            raise
+    except OSError as error:  # a connection reset or cut short in the middle of the download
         raise ImageError(f"the download of {url} failed ({error}). Try again, or download the image and give its "
                          f"path.") from None
 
