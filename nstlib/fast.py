@@ -169,15 +169,13 @@ class PerceptualLoss:
         return {"total": total, "content": c, "style": s, "tv": tv, **{f"style/{k}": v for k, v in per_layer.items()}}
 
 
-def style_image(spec: str, size: int) -> torch.Tensor:
-    """A texture name, a sample name or a path -> (1, 3, H, W) style tensor."""
+def style_image(spec, size: int) -> torch.Tensor:
+    """A texture name, a sample name, a path or an image address -> (1, 3, H, W) style tensor."""
     from . import textures
 
-    if spec in textures.names():
+    if isinstance(spec, str) and spec in textures.names():
         return images.to_tensor(textures.draw(spec, size=size))
-    if spec in images.sample_names():
-        return images.to_tensor(images.sample(spec), size=size)
-    return images.to_tensor(spec, size=size)
+    return images.to_tensor(images.resolve(spec, kind="style"), size=size)
 
 
 # ------------------------------------------------------------------------------------------- training
@@ -218,7 +216,7 @@ def train(settings: TrainSettings | None = None, *, device=None, checkpoint: str
         if not hasattr(settings, key):
             raise TypeError(f"unknown setting {key!r}; settings are: {', '.join(asdict(settings))}")
         setattr(settings, key, value)
-    dev = torch.device(device) if device is not None else best_device()
+    dev = best_device(device)
     torch.manual_seed(settings.seed)
     net = TransformerNet(settings.width, settings.n_residual).to(dev)
     optimizer = torch.optim.Adam(net.parameters(), lr=settings.lr)
@@ -292,12 +290,16 @@ def save_checkpoint(path, net, optimizer, record: TrainRecord) -> Path:
 
 
 def export(net: TransformerNet, path, settings: dict, extra: dict | None = None) -> Path:
-    """Save a trained network small: fp16 weights (.pth) and its settings beside it (.json)."""
+    """Save a trained network small: fp16 weights (.pth) and its settings beside it (.json), each written
+    whole or not at all."""
+    from . import outputs
+
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    torch.save({k: v.half() if v.is_floating_point() else v for k, v in net.state_dict().items()}, path)
     meta = {"width": net.width, "n_residual": net.n_residual, "settings": settings, **(extra or {})}
-    path.with_suffix(".json").write_text(json.dumps(meta, indent=2, default=list))
+    with outputs.replacing(path.with_suffix(".json")) as partial:
+        partial.write_text(json.dumps(meta, indent=2, default=list))
+    with outputs.replacing(path) as partial:
+        torch.save({k: v.half() if v.is_floating_point() else v for k, v in net.state_dict().items()}, partial)
     return path
 
 
@@ -323,7 +325,9 @@ def load(name_or_path: str | Path, device=None) -> TransformerNet:
     state = torch.load(path, map_location="cpu", weights_only=True)
     net.load_state_dict({k: v.float() for k, v in state.items()})
     net.meta = meta
-    return net.eval().requires_grad_(False).to(device if device is not None else "cpu")
+    from .env import device as choose
+
+    return net.eval().requires_grad_(False).to(choose(device))
 
 
 def pad_to_multiple(x: torch.Tensor, multiple: int = 4):
@@ -356,29 +360,40 @@ def stylize(net: TransformerNet, content, size=None, batch_size: int = 8) -> tor
     return torch.cat(outs)
 
 
-def stylize_animation(net: TransformerNet, src, out, size=None) -> Path:
-    """Stylize an animated GIF frame by frame (or every image in a folder, written to folder ``out``)."""
+def stylize_animation(net: TransformerNet, src, out, size=None, overwrite: bool = False) -> Path:
+    """Stylize an animated GIF frame by frame (or every image in a folder, written to folder ``out``).
+
+    ``out`` is checked before any frame is computed (``outputs``), and every file is written whole or not
+    at all; the input is never written over unless ``overwrite``.
+    """
     from PIL import Image, ImageSequence
 
-    src, out = Path(src), Path(out)
+    from . import outputs
+
+    src = Path(src)
     if src.is_dir():
+        out = outputs.check_folder(out, inputs=[src], overwrite=overwrite)
         paths = sorted(p for p in src.iterdir() if p.suffix.lower() in (".png", ".jpg", ".jpeg", ".bmp"))
         if not paths:
-            raise ValueError(f"no .png/.jpg frames in {src}")
-        out.mkdir(parents=True, exist_ok=True)
+            raise images.ImageError(f"no .png/.jpg frames in {src}")
         for p in paths:
             images.save(stylize(net, p, size=size), out / f"{p.stem}.png")
         return out
-    with Image.open(src) as gif:
-        durations = []
-        frames = []
-        for frame in ImageSequence.Iterator(gif):
-            durations.append(frame.info.get("duration", 100))
-            frames.append(images.load(frame.convert("RGBA"), size=size, min_size=8))
+    out = outputs.check_image(out, inputs=[src], overwrite=overwrite, animated=True)
+    try:
+        with Image.open(src) as gif:
+            durations = []
+            frames = []
+            for frame in ImageSequence.Iterator(gif):
+                durations.append(frame.info.get("duration", 100))
+                frames.append(images.load(frame.convert("RGBA"), size=size, min_size=8))
+    except OSError as error:
+        raise images.ImageError(f"{src} could not be read as an animation ({error})") from None
     batch = torch.cat([images.to_tensor(f, min_size=8) for f in frames])
     styled = [images.to_pil(t) for t in stylize(net, batch)]
-    out.parent.mkdir(parents=True, exist_ok=True)
-    styled[0].save(out, save_all=True, append_images=styled[1:], duration=durations, loop=0)
+    with outputs.replacing(out) as partial:
+        styled[0].save(partial, format=outputs.image_format(out), save_all=True, append_images=styled[1:],
+                       duration=durations, loop=0)
     return out
 
 
