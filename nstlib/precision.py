@@ -30,6 +30,27 @@ def amp_dtype(device: torch.device, amp="auto"):
     return None
 
 
+def train_dtype(device: torch.device, precision: str = "auto"):
+    """The autocast dtype for training (``fast.train``), or None for fp32.
+
+    auto: bf16 on a CUDA GPU that has it, else fp16 (with a gradient scaler); fp32 on a CPU and on MPS,
+    where training in low precision is not faster and is less tested. bf16 is allowed on a CPU; fp16 needs CUDA.
+    """
+    if precision not in ("auto", "fp32", "bf16", "fp16"):
+        raise ValueError(f"precision must be auto, fp32, bf16 or fp16, got {precision!r}")
+    if precision == "fp32" or (precision == "auto" and device.type != "cuda"):
+        return None
+    if precision == "auto":
+        return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+    if precision == "fp16" and device.type != "cuda":
+        raise ValueError(f"--precision fp16 needs a CUDA GPU (the device is {device.type}); use bf16 or fp32")
+    if precision == "bf16" and device.type == "cuda" and not torch.cuda.is_bf16_supported():
+        raise ValueError("this GPU has no bf16: use --precision fp16 (or auto)")
+    if precision == "bf16" and device.type not in ("cuda", "cpu"):
+        raise ValueError(f"--precision bf16 is for CUDA or the CPU, not {device.type}; use fp32")
+    return torch.bfloat16 if precision == "bf16" else torch.float16
+
+
 class _CastTo(torch.nn.Module):
     def __init__(self, dtype):
         super().__init__()
