@@ -393,7 +393,10 @@ def _step(run: _Run, crops: torch.Tensor, stop_requested: bool):
     if run.channels_last:
         crops = crops.contiguous(memory_format=torch.channels_last)
     with _autocast(dev, run.dtype):
-        terms = run.loss_fn(run.model(crops), crops)
+        output = run.model(crops)
+    # Outside autocast: the loss network is already a low-precision copy, and the Gram products and
+    # relative errors stay in fp32 (autocast would put an fp16 Gram product back in fp16, where it overflows).
+    terms = run.loss_fn(output, crops)
     run.optimizer.zero_grad(set_to_none=True)
     run.scaler.scale(terms["total"]).backward()  # DDP averages the gradients over the processes here
     values, stop = distributed.mean_and_any(run.ctx, torch.stack([t.detach().float() for t in terms.values()]),

@@ -225,3 +225,24 @@ def test_bf16_on_the_cpu_trains_like_fp32():
     _, fp32 = fast.train(steps=2, device="cpu", progress=False, **TINY)
     _, bf16 = fast.train(steps=2, device="cpu", progress=False, precision="bf16", **TINY)
     assert bf16.losses["total"] == pytest.approx(fp32.losses["total"], rel=0.05)
+
+
+def test_resume_on_the_command_line_takes_the_checkpoint_settings_and_the_options_given(tmp_path):
+    from nstlib import fast_cli
+    from nstlib.__main__ import build_parser
+
+    fast.train(steps=1, device="cpu", progress=False, run_dir=tmp_path, **{**TINY, "crop": 40})
+    args = build_parser().parse_args(["train-fast", "--resume", str(tmp_path / "checkpoint.pth"), "--steps", "3",
+                                      "-o", str(tmp_path / "m.pth")])
+    settings = fast_cli.settings_from_args(args)
+    assert (settings.crop, settings.steps, settings.width, settings.style) == (40, 3, 4, "mosaic")
+    assert settings.style_layers == fast.TrainSettings().style_layers  # tuples again, as in TrainSettings
+
+
+def test_fp16_features_are_gram_multiplied_in_fp32():
+    """Under --precision fp16 the loss network's features are fp16; their Gram sums overflow fp16."""
+    from nstlib import style
+
+    features = torch.full((1, 4, 64, 64), 60.0).half()
+    assert not torch.isfinite(style.gram(features)).all()  # what would happen
+    assert torch.isfinite(style.gram(fast._gram_safe(features))).all()
