@@ -447,6 +447,7 @@ def _loop(run: _Run, outputs: _Outputs, stop: stopping.StopRequests) -> None:
 def _finish(run: _Run, outputs: _Outputs) -> None:
     """Every process's skipped files in the record, the last checkpoint, and a word on how the run ended."""
     record = run.record
+    run.loader = None  # lets persistent DataLoader workers go now, not when the process ends
     record.skipped = [list(s) for s in distributed.union(run.ctx, [tuple(s) for s in record.skipped])]
     if outputs.checkpoint is not None:
         record.checkpoint = str(save_checkpoint(outputs.checkpoint, run.net, run.optimizer, record, run.scaler))
