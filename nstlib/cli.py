@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
 import shlex
 import sys
 import time
@@ -340,44 +341,121 @@ def command_for(settings, output) -> str:
     return " ".join(parts + ["-o", shlex.quote(str(output))])
 
 
-def _cmd_train(args) -> int:
-    from . import fast, outputs
-    from .env import device
+def settings_from_args(args):
+    """The run's ``fast.TrainSettings``: the defaults (or, with --resume, the checkpoint's), then every
+    option given on the command line on top (so ``--resume ... --steps 4000`` lengthens a run)."""
+    from . import fast
 
-    outputs.check_file(args.output, suffixes=(".pth", ".pt"), name="-o")  # before the run, not after it
-    dev = device(args.device, option="--device")
     settings = fast.TrainSettings()
+    if args.resume:
+        saved = fast.read_checkpoint(args.resume)["settings"]
+        for f in fields(settings):
+            if f.name in saved:
+                value = saved[f.name]
+                setattr(settings, f.name, tuple(value) if isinstance(value, list) else value)
     for f in fields(settings):
         value = getattr(args, f.name, None)
         if value is not None:
             setattr(settings, f.name, tuple(value) if isinstance(value, list) else value)
-    net, record = fast.train(settings, device=dev, checkpoint=args.checkpoint, resume=args.resume,
-                             progress=not args.no_progress)
+    return settings
+
+
+def run_dir_for(output) -> Path:
+    """Where a run's checkpoint, losses.csv and previews go by default: beside the model, MODEL_run/."""
+    output = Path(output)
+    return output.with_name(f"{output.stem}_run")
+
+
+def _check_train_values(args) -> None:
+    for flag, value, least in (("--steps", args.steps, 1), ("--crop", args.crop, 1), ("--batch-size", args.batch, 1),
+                               ("--style-size", args.style_size, 1), ("--width", args.width, 1),
+                               ("--n-residual", args.n_residual, 0), ("--seed", args.seed, 0),
+                               ("--workers", args.workers, 0),
+                               ("--checkpoint-every", args.checkpoint_every, 1),
+                               ("--preview-every", args.preview_every, 0)):
+        if value is not None and value < least:
+            raise UsageError(f"{flag} must be at least {least}, got {value}")
+    if args.lr is not None and not (math.isfinite(args.lr) and args.lr > 0):
+        raise UsageError(f"--lr must be a number above 0, got {args.lr}")
+    for name in ("content_weight", "style_weight", "tv_weight"):
+        _weight(getattr(args, name), "--" + name.replace("_", "-"), None)
+
+
+def _cmd_train(args) -> int:
+    from . import distributed, fast, images, outputs, textures
+    from .env import device
+
+    # Everything typed is checked before the run (on every process under torchrun), not after it.
+    _check_train_values(args)
+    outputs.check_file(args.output, suffixes=(".pth", ".pt"), name="-o")
+    run_dir = Path(args.run_dir) if args.run_dir else run_dir_for(args.output)
+    if run_dir.exists() and not run_dir.is_dir():
+        raise UsageError(f"--run-dir {run_dir} is a file; give a folder for checkpoint.pth, losses.csv and previews/")
+    outputs.check_folder(run_dir, name="--run-dir")
+    if args.checkpoint:
+        outputs.check_file(args.checkpoint, suffixes=(".pth", ".pt"), name="--checkpoint")
+    dev = device(args.device, option="--device")
+    settings = settings_from_args(args)
+    if settings.style not in textures.names():
+        images.resolve(settings.style, kind="style", option="--style")  # a wrong name fails before the run
+    net, record = fast.train(settings, device=dev, run_dir=run_dir, checkpoint=args.checkpoint,
+                             checkpoint_every=args.checkpoint_every, resume=args.resume,
+                             preview_every=args.preview_every, progress=not args.no_progress)
+    if not distributed.is_main():
+        return 0
     final = {k: round(v[-1], 4) for k, v in record.losses.items()}
     extra = {"command": command_for(settings, args.output), "loss_network": record.loss_network,
-             "seconds": round(record.seconds, 1),
-             "final_losses": final, "stopped": record.stopped, "steps_done": record.step}
+             "seconds": round(record.seconds, 1), "processes": record.world_size,
+             "final_losses": final, "stopped": record.stopped, "steps_done": record.step,
+             "skipped_files": len(record.skipped)}
     path = fast.export(net, args.output, record.settings, extra)
     print(f"wrote {path} after {record.step} steps in {record.seconds:.0f} s ({record.stopped}); final {final}")
+    print(f"losses: {run_dir / 'losses.csv'}; checkpoint: {record.checkpoint}")
+    if record.stopped == "interrupted" and record.checkpoint:
+        print(f"continue with: python -m nstlib train-fast --resume {shlex.quote(record.checkpoint)} "
+              f"-o {shlex.quote(str(args.output))}   (or torchrun ... -m nstlib train-fast with any number of "
+              f"processes)")
     return 0
+
+
+_TRAIN_FAST_DOC = """Train a fast style network for stylize --model (lesson 5): on the bundled photos or any
+folder of photos, in one process or in each process of torchrun.
+
+    python -m nstlib train-fast --style mosaic --steps 1000 -o mosaic.pth
+    python -m nstlib train-fast --style mosaic --content ~/coco/train2017 --crop 256 --batch-size 8 -o mosaic.pth
+    torchrun --nproc_per_node=4 -m nstlib train-fast --content ~/coco/train2017 ... -o mosaic.pth   (4 GPUs)
+    python -m nstlib train-fast --resume mosaic_run/checkpoint.pth -o mosaic.pth    (go on after a stop)"""
 
 
 def _add_train_fast(subparsers) -> None:
     p = subparsers.add_parser("train-fast", help="train a fast feed-forward style model (lesson 5)",
-                              description="Command line for lesson 5: train a fast style model, and "
-                                          "``stylize --model NAME`` with one.")
-    p.add_argument("--style", help="texture name, sample name or image path (default: strokes)")
-    for name, kind in (("steps", int), ("crop", int), ("batch", int), ("lr", float), ("style_size", int),
+                              description=_TRAIN_FAST_DOC, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--style", help="texture name, sample name, image path or address (default: strokes)")
+    for name, kind in (("steps", int), ("crop", int), ("lr", float), ("style_size", int),
                        ("content_weight", float), ("style_weight", float), ("tv_weight", float), ("width", int),
                        ("n_residual", int), ("seed", int)):
         p.add_argument(f"--{name.replace('_', '-')}", dest=name, type=kind)
+    p.add_argument("--batch-size", "--batch", dest="batch", type=int,
+                   help="crops per step over all processes; torchrun's N processes take 1/N each (default 2)")
     p.add_argument("--style-layers", dest="style_layers", nargs="+")
     p.add_argument("--content-layers", dest="content_layers", nargs="+")
     p.add_argument("--weights", help="VGG weights for the loss: auto (default), imagenet, offline, or a path")
-    p.add_argument("--folder", help="also train on every image in this folder")
-    p.add_argument("--checkpoint", help="write a checkpoint here every 200 steps (resume with --resume)")
-    p.add_argument("--resume", help="continue from a checkpoint")
-    p.add_argument("--device")
+    p.add_argument("--content", help="train on the photos in this folder and its subfolders (JPEG, PNG, WebP; "
+                                     "unreadable files are skipped); default: the bundled photos")
+    p.add_argument("--workers", type=int,
+                   help="DataLoader processes per training process (default: 0 on a CPU, else up to 8)")
+    p.add_argument("--precision", choices=["auto", "fp32", "bf16", "fp16"],
+                   help="auto (default): bf16 on a CUDA GPU that has it, else fp16 with a gradient scaler; "
+                        "fp32 on a CPU or MPS")
+    p.add_argument("--run-dir", help="folder for checkpoint.pth, losses.csv and previews/ (default: MODEL_run "
+                                     "beside the -o model)")
+    p.add_argument("--checkpoint", help="the checkpoint's path (default: RUN_DIR/checkpoint.pth)")
+    p.add_argument("--checkpoint-every", type=int, default=200, help="steps between checkpoints (default 200)")
+    p.add_argument("--preview-every", type=int, default=200,
+                   help="steps between preview pictures in RUN_DIR/previews (default 200; 0: none)")
+    p.add_argument("--resume", help="continue from a checkpoint, with its settings unless given again here, "
+                                    "and any number of processes")
+    p.add_argument("--device", help="cpu, cuda, cuda:1, mps (default: NSTLIB_DEVICE, else the best available)")
     p.add_argument("-o", "--output", required=True, help="the trained model (.pth, with a .json beside it)")
     p.add_argument("--no-progress", action="store_true")
     p.set_defaults(func=_cmd_train)
@@ -465,5 +543,6 @@ def main(argv=None) -> int:
         message = _user_message(error)
         if message is None:
             raise
-        print(f"{command}: error: {message}", file=sys.stderr)
+        if os.environ.get("RANK", "0") in ("", "0"):  # under torchrun every process meets it: rank 0 says it
+            print(f"{command}: error: {message}", file=sys.stderr)
         return USER_ERROR
