@@ -84,32 +84,29 @@ def download_url() -> str | None:
 
 
 def download_timeout() -> float:
-    value = os.environ.get("NSTLIB_DOWNLOAD_TIMEOUT", "").strip()
-    if not value:
-        return 30.0
-    try:
-        seconds = float(value)
-    except ValueError:
-        raise ValueError(f"NSTLIB_DOWNLOAD_TIMEOUT must be a number of seconds, got {value!r}") from None
-    if not seconds > 0:
-        raise ValueError(f"NSTLIB_DOWNLOAD_TIMEOUT must be more than 0 seconds, got {value!r}")
-    return seconds
+    """Seconds to wait for a server before giving up (NSTLIB_DOWNLOAD_TIMEOUT)."""
+    return _positive_number("NSTLIB_DOWNLOAD_TIMEOUT", 30.0, "seconds")
 
 
 def max_download_mb() -> float:
     """The largest image download accepted from an address (NSTLIB_MAX_DOWNLOAD_MB), in megabytes."""
-    value = os.environ.get("NSTLIB_MAX_DOWNLOAD_MB", "").strip()
+    return _positive_number("NSTLIB_MAX_DOWNLOAD_MB", 50.0, "megabytes")
+
+
+def _positive_number(variable: str, default: float, unit: str) -> float:
+    """An environment variable that holds a number above 0, or ``default`` when it is unset or empty."""
+    value = os.environ.get(variable, "").strip()
     if not value:
-        return 50.0
+        return default
     from .errors import UsageError
 
     try:
-        megabytes = float(value)
+        number = float(value)
     except ValueError:
-        raise UsageError(f"NSTLIB_MAX_DOWNLOAD_MB must be a number of megabytes, got {value!r}") from None
-    if not megabytes > 0:
-        raise UsageError(f"NSTLIB_MAX_DOWNLOAD_MB must be more than 0, got {value!r}")
-    return megabytes
+        raise UsageError(f"{variable} must be a number of {unit}, got {value!r}") from None
+    if not number > 0:
+        raise UsageError(f"{variable} must be more than 0 {unit}, got {value!r}")
+    return number
 
 
 def colab_url(notebook: str) -> str:
