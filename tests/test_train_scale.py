@@ -202,6 +202,8 @@ def test_ctrl_c_on_one_rank_stops_both_with_a_checkpoint_that_resumes_in_one_pro
     ("unreadable", "could be read as an image"),
     ("batch", "--batch-size 3 does not split over 2 processes"),
     ("fp16", "fp16 needs a CUDA GPU"),
+    ("every", "--checkpoint-every must be at least 1, got 0"),
+    ("run_dir", "is a file; give a folder for checkpoint.pth"),
 ])
 def test_bad_input_is_explained_with_exit_status_2(case, message, tmp_path, monkeypatch, capsys):
     folder = tmp_path / "photos"
@@ -216,9 +218,23 @@ def test_bad_input_is_explained_with_exit_status_2(case, message, tmp_path, monk
         args += ["--batch-size", "3"]
     if case == "fp16":
         args += ["--precision", "fp16"]
+    if case == "every":
+        args += ["--checkpoint-every", "0"]
+    if case == "run_dir":
+        (tmp_path / "run").write_text("")
+        args += ["--run-dir", str(tmp_path / "run")]
     assert main(["train-fast", *args]) == 2
     err = capsys.readouterr().err
-    assert message in err and "Traceback" not in err
+    assert message in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "m.pth").exists()
+
+
+def test_under_torchrun_rank_0_alone_prints_a_user_error(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("WORLD_SIZE", "2")
+    for rank, says in (("0", True), ("1", False)):
+        monkeypatch.setenv("RANK", rank)
+        assert main(["train-fast", *CLI, "--batch-size", "3", "-o", str(tmp_path / "m.pth")]) == 2
+        assert ("does not split over 2 processes" in capsys.readouterr().err) is says
 
 
 def test_bf16_on_the_cpu_trains_like_fp32():
