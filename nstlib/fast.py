@@ -228,10 +228,25 @@ def save_checkpoint(path, net, optimizer, record: TrainRecord, scaler=None) -> P
 
 
 def read_checkpoint(path, device="cpu") -> dict:
-    path = Path(path)
+    """A checkpoint written by ``save_checkpoint``; anything else is a UsageError that says what to give."""
+    import pickle
+
+    path = Path(path).expanduser()
+
+    def refuse(problem: str):
+        fix = "give the RUN_DIR/checkpoint.pth that train-fast writes (a model saved with -o cannot be resumed)"
+        raise UsageError(f"resume={str(path)!r}: {problem}; {fix}", cli=f"--resume {path}: {problem}; {fix}")
+
     if not path.is_file():
-        raise FileNotFoundError(f"--resume {path}: no such checkpoint (train-fast writes RUN_DIR/checkpoint.pth)")
-    state = torch.load(path, map_location=device, weights_only=True)
+        refuse("no such checkpoint")
+    try:
+        state = torch.load(path, map_location=device, weights_only=True)
+    except torch.cuda.OutOfMemoryError:
+        raise
+    except (pickle.UnpicklingError, EOFError, KeyError, ValueError, RuntimeError) as error:
+        refuse(f"not a file torch can read ({type(error).__name__})")
+    if not isinstance(state, dict) or not {"model", "optimizer", "settings", "step"} <= state.keys():
+        refuse("not a training checkpoint")
     if "rows" not in state:  # a checkpoint from before the per-step rows: rebuild them from its loss lists
         losses = state.get("losses", {})
         n = len(next(iter(losses.values()), []))

@@ -204,6 +204,9 @@ def test_ctrl_c_on_one_rank_stops_both_with_a_checkpoint_that_resumes_in_one_pro
     ("fp16", "fp16 needs a CUDA GPU"),
     ("every", "--checkpoint-every must be at least 1, got 0"),
     ("run_dir", "is a file; give a folder for checkpoint.pth"),
+    ("resume_missing", "no such checkpoint"),
+    ("resume_garbage", "not a file torch can read"),
+    ("resume_model", "not a training checkpoint"),
 ])
 def test_bad_input_is_explained_with_exit_status_2(case, message, tmp_path, monkeypatch, capsys):
     folder = tmp_path / "photos"
@@ -220,6 +223,13 @@ def test_bad_input_is_explained_with_exit_status_2(case, message, tmp_path, monk
         args += ["--precision", "fp16"]
     if case == "every":
         args += ["--checkpoint-every", "0"]
+    if case == "resume_missing":
+        args += ["--resume", str(tmp_path / "nothing.pth")]
+    if case == "resume_garbage":
+        (tmp_path / "garbage.pth").write_text("not a checkpoint")
+        args += ["--resume", str(tmp_path / "garbage.pth")]
+    if case == "resume_model":
+        args += ["--resume", str(Path(fast.DATA) / "fast_mosaic.pth")]
     if case == "run_dir":
         (tmp_path / "run").write_text("")
         args += ["--run-dir", str(tmp_path / "run")]
