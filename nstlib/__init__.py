@@ -12,13 +12,14 @@ import importlib
 __version__ = "0.1.0"
 
 from .config import smoke  # noqa: E402
-from .env import device, seed  # noqa: E402
 
 _SUBMODULES = {"activations", "cam", "config", "env", "fast", "filters", "hooks", "images", "layers",
                "models", "plotting", "scenes", "shapes_classifier", "style", "textures", "weights", "widgets"}
 
 
 def __getattr__(name):
+    if name in ("device", "seed"):  # torch loads only when first needed (the command line starts fast)
+        return getattr(importlib.import_module(".env", __name__), name)
     if name in _SUBMODULES:
         return importlib.import_module(f".{name}", __name__)
     raise AttributeError(f"module 'nstlib' has no attribute {name!r}")

@@ -6,7 +6,15 @@ forward pass, ``torch.autograd.grad`` takes the class score's gradient with resp
 hooks, so in-place ReLUs are fine), and the map is a weighted sum of the layer's channels, ReLU'd,
 upsampled to the input size and scaled to [0, 1] per image.
 
-Works for callers inside ``torch.no_grad()``, leaves no hook and no ``.grad`` on any parameter, restores
+Score-CAM's channel weights: by default (``weighting="gain"``) each channel's raw gain in the class
+probability over a black image, so a channel that lowers the confidence counts against the class. The paper
+instead takes a softmax of the gains over the channels (``weighting="softmax"``), which makes every weight
+positive (and the map close to the average channel when the gains are small). When every gain of an image
+is negative or zero the "gain" map would be empty; that image falls back to the softmax weighting, with a
+warning, so a map is never silently blank.
+
+Works for callers inside ``torch.no_grad()`` or ``torch.inference_mode()`` (the map is computed on a normal
+copy of the input), leaves no hook and no ``.grad`` on any parameter, restores
 every train/eval flag, and returns maps on the input's device. ``evaluate`` measures a method against
 known object boxes (pointing game, average drop / increase in confidence, deletion / insertion).
 """
@@ -196,6 +204,12 @@ def _forward(model, x, layer, grad=True):
 
 
 def _gradient_cam(model, x, target, layer, method):
+    if torch.is_inference_mode_enabled():
+        # Inference tensors keep no graph, so there is no gradient to take: leave inference mode for this
+        # call and work on a normal copy of the input (the caller's tensors are untouched).
+        with torch.inference_mode(False):
+            maps, classes = _gradient_cam(model, x.clone(), target, layer, method)
+            return maps.clone(), classes.clone() if classes is not None else None
     logits, acts = _forward(model, x, layer)
     with torch.enable_grad():
         scores, classes = _target_scores(model, logits, target)
@@ -207,16 +221,22 @@ def _gradient_cam(model, x, target, layer, method):
     return torch.stack(maps, 1), classes
 
 
+SCORECAM_WEIGHTINGS = ("gain", "softmax")
+
+
 @torch.no_grad()
-def _score_cam(model, x, target, layer, batch_size=64, channels=None):
+def _score_cam(model, x, target, layer, batch_size=64, channels=None, weighting="gain"):
     """Score-CAM: each channel, upsampled and scaled to [0, 1], masks the input; its weight is how much the
-    masked image raises the class probability over a black image (the paper's 'increase of confidence')."""
+    masked image raises the class probability over a black image (the paper's 'increase of confidence'),
+    used as it is (``gain``) or through a softmax over the channels as in the paper (``softmax``)."""
     if callable(target) and not isinstance(target, (str, int, TopK, torch.Tensor)):
         raise ValueError("Score-CAM needs class targets (index, name, list or TopK), not a callable")
+    if weighting not in SCORECAM_WEIGHTINGS:
+        raise ValueError(f"weighting must be one of {', '.join(SCORECAM_WEIGHTINGS)}, got {weighting!r}")
     logits, acts = _forward(model, x, layer, grad=False)
     _, classes = _target_scores(model, logits, target)
     n, c = acts.shape[:2]
-    maps = []
+    maps, fell_back = [], []
     for i in range(n):
         a = acts[i:i + 1]
         keep = torch.arange(c, device=a.device)
@@ -230,7 +250,23 @@ def _score_cam(model, x, target, layer, batch_size=64, channels=None):
                 masked = x[i:i + 1] * masks[j:j + batch_size, None]
                 gains.append(model(masked).softmax(1)[:, classes[i]] - base)  # (B, K)
         w = torch.cat(gains)  # (C', K)
-        maps.append(F.relu(torch.einsum("ck,chw->khw", w, a[0, keep])))
+        softmax = torch.einsum("ck,chw->khw", w.softmax(0), a[0, keep])
+        if weighting == "softmax":
+            maps.append(F.relu(softmax))
+            continue
+        m = F.relu(torch.einsum("ck,chw->khw", w, a[0, keep]))
+        empty = m.flatten(1).amax(1) <= 0  # every channel lowered the confidence of that class
+        if empty.any() and (softmax > 0).any():
+            m = torch.where(empty[:, None, None], F.relu(softmax), m)
+            fell_back.append(i)
+        maps.append(m)
+    if fell_back:
+        import warnings
+
+        warnings.warn(f"Score-CAM: for image(s) {fell_back[:10]}{' ...' if len(fell_back) > 10 else ''} no channel "
+                      f"raised the confidence of the target class (every weight was negative), so their maps use "
+                      f"the paper's softmax weighting instead of an empty map; pass weighting='softmax' to use it "
+                      f"for every image", RuntimeWarning, stacklevel=4)
     return torch.stack(maps), classes
 
 
@@ -243,7 +279,8 @@ def cam(model: nn.Module, x: torch.Tensor, target=None, method: str = "gradcam",
 
     target: None (each image's top class), a class index, a class name (``model.categories``), one per
         image (list or tensor), ``TopK(k)``, or a callable mapping the logits (N, classes) to a score (N,).
-    method: 'gradcam', 'gradcam++' or 'scorecam' (options: batch_size, channels).
+    method: 'gradcam', 'gradcam++' or 'scorecam' (options: batch_size, channels, weighting='gain' or
+        'softmax', see the module docstring).
     layer: a layer name (``relu4_3``, ``features.29``); default ``default_layer(model)``.
     upsample: False keeps the layer's resolution (N, h, w), still scaled to [0, 1].
     return_classes: also return the classes explained, (N,) or (N, k) (None for a callable target).
@@ -282,7 +319,8 @@ def grad_cam_pp(model, x, target=None, layer=None, **kw):
 
 
 def score_cam(model, x, target=None, layer=None, **kw):
-    """Score-CAM: no gradients; each channel's weight is the confidence its mask alone gives the class."""
+    """Score-CAM: no gradients; each channel's weight is the confidence its mask alone gives the class
+    (``weighting='gain'``, nstlib's default) or the paper's softmax of those over the channels ('softmax')."""
     return cam(model, x, target, "scorecam", layer, **kw)
 
 

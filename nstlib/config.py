@@ -11,6 +11,7 @@
 |                   | files from: a mirror folder holding vgg16-397923af.pth ...  | address            |
 |                   | (a local server in the tests); the sha256 check is the same |                    |
 | NSTLIB_DOWNLOAD_TIMEOUT | seconds to wait for the server before giving up       | 30                 |
+| NSTLIB_MAX_DOWNLOAD_MB | largest image nstlib downloads from an address (MB)    | 50                 |
 """
 
 from __future__ import annotations
@@ -42,7 +43,14 @@ def home() -> Path:
 
 
 def default_weights() -> str:
-    return os.environ.get("NSTLIB_WEIGHTS", "auto").strip() or "auto"
+    value = os.environ.get("NSTLIB_WEIGHTS", "auto").strip() or "auto"
+    if value.lower() not in ("auto", "imagenet", "offline", "random") and not value.startswith("imported:") \
+            and not value.endswith((".pth", ".pt")):
+        from .errors import UsageError
+
+        raise UsageError(f"NSTLIB_WEIGHTS={value}: use auto, imagenet, offline, random, imported:NAME or the path "
+                         f"of a .pth file (or unset it)")
+    return value
 
 
 def default_device() -> str | None:
@@ -54,12 +62,14 @@ def max_size() -> int:
     value = os.environ.get("NSTLIB_MAX_SIZE", "").strip()
     if not value:
         return 1024
+    from .errors import UsageError
+
     try:
         size = int(value)
     except ValueError:
-        raise ValueError(f"NSTLIB_MAX_SIZE must be a whole number of pixels, got {value!r}") from None
+        raise UsageError(f"NSTLIB_MAX_SIZE must be a whole number of pixels, got {value!r}") from None
     if size < 32:
-        raise ValueError(f"NSTLIB_MAX_SIZE must be at least 32 pixels, got {size}")
+        raise UsageError(f"NSTLIB_MAX_SIZE must be at least 32 pixels, got {size}")
     return size
 
 
@@ -74,16 +84,29 @@ def download_url() -> str | None:
 
 
 def download_timeout() -> float:
-    value = os.environ.get("NSTLIB_DOWNLOAD_TIMEOUT", "").strip()
+    """Seconds to wait for a server before giving up (NSTLIB_DOWNLOAD_TIMEOUT)."""
+    return _positive_number("NSTLIB_DOWNLOAD_TIMEOUT", 30.0, "seconds")
+
+
+def max_download_mb() -> float:
+    """The largest image download accepted from an address (NSTLIB_MAX_DOWNLOAD_MB), in megabytes."""
+    return _positive_number("NSTLIB_MAX_DOWNLOAD_MB", 50.0, "megabytes")
+
+
+def _positive_number(variable: str, default: float, unit: str) -> float:
+    """An environment variable that holds a number above 0, or ``default`` when it is unset or empty."""
+    value = os.environ.get(variable, "").strip()
     if not value:
-        return 30.0
+        return default
+    from .errors import UsageError
+
     try:
-        seconds = float(value)
+        number = float(value)
     except ValueError:
-        raise ValueError(f"NSTLIB_DOWNLOAD_TIMEOUT must be a number of seconds, got {value!r}") from None
-    if not seconds > 0:
-        raise ValueError(f"NSTLIB_DOWNLOAD_TIMEOUT must be more than 0 seconds, got {value!r}")
-    return seconds
+        raise UsageError(f"{variable} must be a number of {unit}, got {value!r}") from None
+    if not number > 0:
+        raise UsageError(f"{variable} must be more than 0 {unit}, got {value!r}")
+    return number
 
 
 def colab_url(notebook: str) -> str:

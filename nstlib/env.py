@@ -12,21 +12,50 @@ import torch
 from . import config
 
 
-def device(prefer: str | None = None) -> torch.device:
-    """CUDA, then Apple's MPS, then the CPU; ``prefer`` or NSTLIB_DEVICE overrides (e.g. 'cpu')."""
-    choice = prefer or config.default_device()
+def device(prefer=None, *, option: str = "device") -> torch.device:
+    """The one device choice of every path: ``prefer`` if given, else NSTLIB_DEVICE, else CUDA, then Apple's
+    MPS, then the CPU. A name torch does not know, or a device this machine lacks, is a UsageError that names
+    where the choice came from (``option``: ``device`` in Python, ``--device`` on the command line, or the
+    environment variable)."""
+    if isinstance(prefer, torch.device):
+        prefer = str(prefer)
+    where = option if option.startswith("-") else f"{option}="
+    choice = prefer.strip() if isinstance(prefer, str) and prefer.strip() else None
+    if choice is None:
+        choice, where = config.default_device(), "NSTLIB_DEVICE="
     if choice:
-        dev = torch.device(choice)
-        if dev.type == "cuda" and not torch.cuda.is_available():
-            raise RuntimeError(f"device {choice!r} was asked for, but CUDA is not available here; use 'cpu'")
-        if dev.type == "mps" and not (hasattr(torch.backends, "mps") and torch.backends.mps.is_available()):
-            raise RuntimeError(f"device {choice!r} was asked for, but MPS is not available here; use 'cpu'")
-        return dev
+        return _checked(choice, where)
     if torch.cuda.is_available():
         return torch.device("cuda")
-    if hasattr(torch.backends, "mps") and torch.backends.mps.is_available():
+    if _mps():
         return torch.device("mps")
     return torch.device("cpu")
+
+
+def _mps() -> bool:
+    return hasattr(torch.backends, "mps") and torch.backends.mps.is_available()
+
+
+def _checked(choice: str, where: str) -> torch.device:
+    from .errors import UsageError
+
+    said = f"{where}{choice}" if where.endswith("=") else f"{where} {choice}"
+    here = ", ".join(["cpu"] + (["cuda"] if torch.cuda.is_available() else []) + (["mps"] if _mps() else []))
+    try:
+        dev = torch.device(choice)
+    except (RuntimeError, ValueError):
+        raise UsageError(f"{said}: not a device name; use one of {here} (or cuda:1 for a second GPU)") from None
+    if dev.type == "cuda":
+        if not torch.cuda.is_available():
+            raise UsageError(f"{said}: CUDA is not available on this machine; use one of {here}")
+        if dev.index is not None and dev.index >= torch.cuda.device_count():
+            raise UsageError(f"{said}: this machine has {torch.cuda.device_count()} CUDA device(s), numbered from 0")
+    elif dev.type == "mps":
+        if not _mps():
+            raise UsageError(f"{said}: Apple's MPS is not available on this machine; use one of {here}")
+    elif dev.type != "cpu":
+        raise UsageError(f"{said}: nstlib runs on cpu, cuda or mps; use one of {here}")
+    return dev
 
 
 def seed(n: int = 0) -> int:

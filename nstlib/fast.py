@@ -8,12 +8,18 @@ variation) on random crops of photos, then stylizes any image in milliseconds.
 The network: three downsampling convolutions, residual blocks, and two resize-convolutions to go back up
 (nearest-neighbour upsampling then a convolution, instead of transposed convolutions, which leave
 checkerboard artefacts), with instance normalisation throughout.
+
+Training (``train``) reads content photos through ``nstlib.content`` (the bundled photos, or any folder),
+runs in one process or in each process of a ``torchrun`` job (``nstlib.distributed``), with mixed precision
+on CUDA, and leaves a CSV of its losses, previews and checkpoints (``nstlib.train_log``).
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
+import os
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -22,11 +28,12 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from . import config, images, style
+from . import config, content, distributed, images, stopping, style, train_log
+from .errors import UsageError
 
 DATA = Path(__file__).parent / "data"
-#: Photos the network trains on; "coffee" and "hopper" are held out to measure it on unseen images.
-TRAIN_PHOTOS = ("cat", "astronaut", "rocket", "motorcycle", "hubble", "cells")
+#: Photos the network trains on by default; "coffee" and "hopper" are held out to measure it on unseen images.
+TRAIN_PHOTOS = content.BUNDLED
 HELD_OUT_PHOTOS = ("coffee", "hopper")
 
 
@@ -75,60 +82,17 @@ class TransformerNet(nn.Module):
         return torch.sigmoid(self.up(self.residual(self.down(x - 0.5))))
 
 
-# ------------------------------------------------------------------------------------------- training data
-
-
-class PhotoCrops:
-    """Endless random crops of a few photos: random scale, position, flips and a little colour jitter.
-
-    The bundled photos (no network needed) and, optionally, every image in ``folder``.
-    """
-
-    def __init__(self, names=TRAIN_PHOTOS, folder=None, crop: int = 128, seed: int = 0, max_side: int = 512):
-        sources = [images.sample(n, size=max_side) for n in names]
-        if folder is not None:
-            paths = sorted(p for p in Path(folder).expanduser().iterdir()
-                           if p.suffix.lower() in (".jpg", ".jpeg", ".png", ".bmp", ".webp"))
-            if not paths:
-                raise ValueError(f"no .jpg/.png images in {folder}: point folder= at a folder of photos")
-            sources += [images.load(p, size=max_side) for p in paths]
-        self.photos = [images.to_tensor(s) for s in sources]
-        self.crop = crop
-        self.generator = torch.Generator().manual_seed(seed)
-
-    def _rand(self, low=0.0, high=1.0):
-        return low + (high - low) * torch.rand((), generator=self.generator).item()
-
-    def sample(self, batch: int) -> torch.Tensor:
-        out = []
-        for _ in range(batch):
-            photo = self.photos[int(torch.randint(len(self.photos), (), generator=self.generator))]
-            h, w = photo.shape[-2:]
-            side = int(min(h, w) * self._rand(0.35, 1.0))
-            side = max(side, min(self.crop, min(h, w)))
-            top = int(self._rand() * (h - side + 1))
-            left = int(self._rand() * (w - side + 1))
-            crop = photo[..., top:top + side, left:left + side]
-            crop = F.interpolate(crop, size=(self.crop, self.crop), mode="bilinear", antialias=True,
-                                 align_corners=False)
-            if self._rand() < 0.5:
-                crop = crop.flip(-1)
-            gain = torch.tensor([self._rand(0.85, 1.15) for _ in range(3)]).view(1, 3, 1, 1)
-            out.append((crop * gain).clamp(0, 1))
-        return torch.cat(out)
-
-
-# ------------------------------------------------------------------------------------------- losses
+# ------------------------------------------------------------------------------------------- settings
 
 
 @dataclass
 class TrainSettings:
-    """Everything that defines a trained model; saved inside every checkpoint and shipped model."""
+    """Everything that defines a training run; saved inside every checkpoint and shipped model."""
 
     style: str = "strokes"  # a texture name from nstlib.textures, a sample name, or an image path
     style_size: int = 256
     crop: int = 96
-    batch: int = 2
+    batch: int = 2  # the global batch: torchrun's processes take batch / world size crops each
     steps: int = 1000
     lr: float = 2e-3
     content_weight: float = 1.0
@@ -140,164 +104,450 @@ class TrainSettings:
     n_residual: int = 5
     weights: str = "auto"
     seed: int = 0
-    folder: str | None = None
+    content: str | None = None  # a folder of photos, searched recursively; None: the bundled photos
+    workers: int | None = None  # DataLoader processes per training process; None: 0 on a CPU, else up to 8
+    precision: str = "auto"  # auto (bf16, else fp16, on CUDA; fp32 elsewhere), fp32, bf16 or fp16
+
+
+def with_overrides(settings: TrainSettings, overrides: dict) -> TrainSettings:
+    """``settings`` with keyword overrides applied; an unknown name is an error that lists the real ones."""
+    for key, value in overrides.items():
+        if not hasattr(settings, key):
+            raise TypeError(f"unknown setting {key!r}; settings are: {', '.join(asdict(settings))}")
+        setattr(settings, key, value)
+    return settings
+
+
+def check_batch(settings: TrainSettings, world_size: int) -> int:
+    """The crops each process takes per step; the global batch must split evenly over the processes."""
+    if settings.batch < 1 or settings.batch % world_size:
+        problem = (f"{settings.batch} does not split over {world_size} processes: use a multiple of {world_size} "
+                   f"(for example {world_size * max(1, settings.batch // world_size)})")
+        raise UsageError(f"batch={problem}", cli=f"--batch-size {problem}")
+    return settings.batch // world_size
+
+
+# ------------------------------------------------------------------------------------------- losses
+
+
+def per_image_relative_error(value: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """``style.relative_error`` of each image of a batch, averaged over the batch. A batch's loss is then the
+    mean of its images' losses, so a batch split over processes (DDP averages their gradients) trains
+    exactly as the whole batch in one process."""
+    value, target = value.float(), target.float()
+    dims = tuple(range(1, value.ndim))
+    return ((value - target).pow(2).sum(dims) / target.pow(2).sum(dims).clamp_min(style._EPS)).mean()
 
 
 class PerceptualLoss:
     """Johnson et al.'s losses with nstlib.style's normalisation: relative squared errors of features and
-    of Gram matrices (so the weights mean what they mean in lesson 4), plus total variation."""
+    of Gram matrices (so the weights mean what they mean in lesson 4), plus total variation. Every term is a
+    mean over the images of the batch."""
 
     def __init__(self, model, style_image: torch.Tensor, settings: TrainSettings):
         self.model, self.s = model, settings
         self.layers = list(dict.fromkeys(settings.content_layers + settings.style_layers))
         with torch.no_grad():
             feats = model.extract(style_image, list(settings.style_layers))
-            self.style_grams = {n: style.gram(f) for n, f in feats.items()}
+            self.style_grams = {n: style.gram(_gram_safe(f)) for n, f in feats.items()}
 
     def __call__(self, output: torch.Tensor, content: torch.Tensor) -> dict[str, torch.Tensor]:
         with torch.no_grad():
             targets = self.model.extract(content, list(self.s.content_layers))
         feats = self.model.extract(output, self.layers)
-        c = sum(style.relative_error(feats[n], targets[n]) for n in self.s.content_layers) / len(targets)
+        c = sum(per_image_relative_error(feats[n], targets[n]) for n in self.s.content_layers) / len(targets)
         per_layer = {}
         for n, target in self.style_grams.items():
-            g = style.gram(feats[n])
-            per_layer[n] = style.relative_error(g, target.expand_as(g))
+            g = style.gram(_gram_safe(feats[n]))
+            per_layer[n] = per_image_relative_error(g, target.expand_as(g))
         s = sum(per_layer.values()) / len(per_layer)
         tv = style.tv_loss(output)
         total = self.s.content_weight * c + self.s.style_weight * s + self.s.tv_weight * tv
         return {"total": total, "content": c, "style": s, "tv": tv, **{f"style/{k}": v for k, v in per_layer.items()}}
 
 
-def style_image(spec: str, size: int) -> torch.Tensor:
-    """A texture name, a sample name or a path -> (1, 3, H, W) style tensor."""
+def _gram_safe(features: torch.Tensor) -> torch.Tensor:
+    """fp16 features go to fp32 before a Gram product, whose sums over every position overflow fp16's range."""
+    return features.float() if features.dtype == torch.float16 else features
+
+
+def style_image(spec, size: int) -> torch.Tensor:
+    """A texture name, a sample name, a path or an image address -> (1, 3, H, W) style tensor."""
     from . import textures
 
-    if spec in textures.names():
+    if isinstance(spec, str) and spec in textures.names():
         return images.to_tensor(textures.draw(spec, size=size))
-    if spec in images.sample_names():
-        return images.to_tensor(images.sample(spec), size=size)
-    return images.to_tensor(spec, size=size)
+    return images.to_tensor(images.resolve(spec, kind="style"), size=size)
+
+
+# ------------------------------------------------------------------------------------------- the run record
+
+#: The columns of a record's rows that are not loss terms.
+BOOKKEEPING = ("step", "epoch", "samples", "seconds", "data_seconds")
+
+
+@dataclass
+class TrainRecord:
+    """A run as it went: one row per step (the step, the epoch, global samples seen, seconds since the start,
+    seconds spent waiting for the batch, and every loss term, averaged over all processes). The CSV log
+    (``losses.csv``) holds the same rows; ``train_log.read_csv`` reads them back."""
+
+    settings: dict
+    step: int = 0
+    epoch: int = 0
+    epoch_samples: int = 0  # global samples of the current epoch already used: where a resumed run goes on
+    samples: int = 0
+    seconds: float = 0.0
+    rows: list = field(default_factory=list)
+    stopped: str = "finished"  # or "interrupted" (Ctrl-C, SIGTERM) or "nan"
+    loss_network: str = ""  # the weights the VGG loss network actually used
+    skipped: list = field(default_factory=list)  # [path, reason] of each file that could not be read
+    checkpoint: str | None = None  # where the last checkpoint was written
+    world_size: int = 1
+
+    @property
+    def losses(self) -> dict[str, list[float]]:
+        """Loss term -> one value per step: the rows' loss columns."""
+        names = [k for k in self.rows[0] if k not in BOOKKEEPING] if self.rows else []
+        return {k: [row[k] for row in self.rows] for k in names}
+
+
+def save_checkpoint(path, net, optimizer, record: TrainRecord, scaler=None) -> Path:
+    """Model, optimiser, gradient scaler, position (global step, epoch, samples) and settings, written to a
+    temporary file and renamed, so a stop while writing never leaves half a checkpoint."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(path.name + ".partial")
+    torch.save({"model": net.state_dict(), "optimizer": optimizer.state_dict(),
+                "scaler": scaler.state_dict() if scaler is not None and scaler.is_enabled() else None,
+                "step": record.step, "epoch": record.epoch, "epoch_samples": record.epoch_samples,
+                "samples": record.samples, "seconds": record.seconds, "rows": record.rows,
+                "settings": record.settings, "skipped": record.skipped, "world_size": record.world_size}, partial)
+    partial.replace(path)
+    return path
+
+
+def read_checkpoint(path, device="cpu") -> dict:
+    """A checkpoint written by ``save_checkpoint``; anything else is a UsageError that says what to give."""
+    import pickle
+
+    path = Path(path).expanduser()
+
+    def refuse(problem: str):
+        fix = "give the RUN_DIR/checkpoint.pth that train-fast writes (a model saved with -o cannot be resumed)"
+        raise UsageError(f"resume={str(path)!r}: {problem}; {fix}", cli=f"--resume {path}: {problem}; {fix}")
+
+    if not path.is_file():
+        refuse("no such checkpoint")
+    try:
+        state = torch.load(path, map_location=device, weights_only=True)
+    except torch.cuda.OutOfMemoryError:
+        raise
+    except (pickle.UnpicklingError, EOFError, KeyError, ValueError, RuntimeError) as error:
+        refuse(f"not a file torch can read ({type(error).__name__})")
+    if not isinstance(state, dict) or not {"model", "optimizer", "settings", "step"} <= state.keys():
+        refuse("not a training checkpoint")
+    if "rows" not in state:  # a checkpoint from before the per-step rows: rebuild them from its loss lists
+        losses = state.get("losses", {})
+        n = len(next(iter(losses.values()), []))
+        state["rows"] = [{"step": i + 1, **{k: v[i] for k, v in losses.items()}} for i in range(n)]
+    return state
 
 
 # ------------------------------------------------------------------------------------------- training
 
 
 @dataclass
-class TrainRecord:
-    settings: dict
-    step: int = 0
-    seconds: float = 0.0
-    losses: dict = field(default_factory=dict)  # name -> list, one value per step
-    stopped: str = "finished"
-    loss_network: str = ""  # the weights the VGG loss network actually used
+class _Run:
+    """The pieces of one training run, made by ``_prepare`` and used by the named steps below."""
 
-    def add(self, terms):
-        for k, v in terms.items():
-            self.losses.setdefault(k, []).append(float(v.detach()))
+    ctx: distributed.Context
+    settings: TrainSettings
+    net: TransformerNet  # the network itself (``model`` may be its DDP wrapper)
+    model: nn.Module
+    optimizer: torch.optim.Optimizer
+    scaler: object
+    loss_fn: PerceptualLoss
+    sampler: content.EpochSampler
+    loader: object
+    dtype: torch.dtype | None
+    channels_last: bool
+    record: TrainRecord
 
 
-def train(settings: TrainSettings | None = None, *, device=None, checkpoint: str | Path | None = None,
-          checkpoint_every: int = 200, resume: str | Path | None = None, preview_every: int = 0,
-          preview_image=None, progress: bool = True, **overrides):
+def train(settings: TrainSettings | None = None, *, device=None, run_dir: str | Path | None = None,
+          checkpoint: str | Path | None = None, checkpoint_every: int = 200, resume: str | Path | None = None,
+          preview_every: int = 0, preview_image=None, progress: bool = True, **overrides):
     """Train a TransformerNet for one style; returns (model, record).
 
-    checkpoint: a path written every ``checkpoint_every`` steps and at the end (model, optimiser, settings,
-        record), so a long run can be stopped and continued with ``resume=`` the same path.
-    preview_every: every that many steps, show the network's current result on ``preview_image`` (the
-        held-out coffee photo by default), updated in place in a notebook.
-    Ctrl-C (the notebook's stop button) ends training early and returns the model as it is.
+    The same call runs in one process or in each process of ``torchrun --nproc_per_node=N`` (then the
+    network is wrapped in DistributedDataParallel, each process takes ``batch / N`` crops, and only rank 0
+    writes files and shows progress).
+
+    run_dir: a folder for ``checkpoint.pth``, ``losses.csv`` and ``previews/step_NNNNNN.png``.
+    checkpoint: the checkpoint's path (default ``run_dir/checkpoint.pth``), written every ``checkpoint_every``
+        steps and at the end; ``resume=`` that path continues the run, with any number of processes.
+    preview_every: every that many steps, the network's current result on ``preview_image`` (the held-out
+        coffee photo by default), updated in place in a notebook and saved in ``run_dir/previews``.
+    Ctrl-C (the notebook's stop button) or SIGTERM ends training after the current step and returns the
+    model as it is, with a checkpoint when one was asked for.
     """
-    from tqdm.auto import tqdm
+    settings = with_overrides(settings or TrainSettings(), overrides)
+    check_batch(settings, distributed.world_size())
+    if checkpoint is None and run_dir is not None:
+        checkpoint = Path(run_dir) / "checkpoint.pth"
+    with distributed.session(device) as ctx, stopping.StopRequests(force_on_second=not ctx.distributed) as stop:
+        run = _prepare(settings, ctx, resume, verbose=progress and ctx.main)
+        outputs = _Outputs(run, run_dir, checkpoint, checkpoint_every, preview_every, preview_image, progress)
+        try:
+            _loop(run, outputs, stop)
+        finally:
+            outputs.close()
+        _finish(run, outputs)
+    return run.net, run.record
 
-    from . import models
-    from .env import device as best_device
 
-    settings = settings or TrainSettings()
-    for key, value in overrides.items():
-        if not hasattr(settings, key):
-            raise TypeError(f"unknown setting {key!r}; settings are: {', '.join(asdict(settings))}")
-        setattr(settings, key, value)
-    dev = torch.device(device) if device is not None else best_device()
+def _prepare(settings: TrainSettings, ctx: distributed.Context, resume, verbose: bool) -> _Run:
+    """Data first (a bad folder fails before VGG loads), then the network, optimiser, checkpoint and loss."""
+    from . import models, precision
+
+    dev = ctx.device
+    dtype = precision.train_dtype(dev, settings.precision)
+    channels_last = dev.type == "cuda"  # what tensor cores want; on a CPU it makes reflection padding slower
+    sampler, loader = _data(settings, ctx, verbose)
     torch.manual_seed(settings.seed)
     net = TransformerNet(settings.width, settings.n_residual).to(dev)
+    if channels_last:
+        net = net.to(memory_format=torch.channels_last)
     optimizer = torch.optim.Adam(net.parameters(), lr=settings.lr)
-    record = TrainRecord(settings=asdict(settings))
+    scaler = _grad_scaler(dev, enabled=dtype == torch.float16)
+    record = TrainRecord(settings=asdict(settings), world_size=ctx.world_size)
     if resume is not None:
-        state = torch.load(resume, map_location=dev, weights_only=True)
-        net.load_state_dict(state["model"])
-        optimizer.load_state_dict(state["optimizer"])
-        record.step, record.seconds, record.losses = state["step"], state["seconds"], state["losses"]
+        _restore(resume, net, optimizer, scaler, record, dev, verbose)
+    model = net
+    if ctx.distributed:
+        model = nn.parallel.DistributedDataParallel(net, device_ids=[dev.index] if dev.type == "cuda" else None)
     deepest = style.deepest(list(settings.content_layers) + list(settings.style_layers))
-    vgg = models.vgg("vgg16", settings.weights, last_layer=deepest, device=dev, verbose=progress)
+    vgg = models.vgg("vgg16", settings.weights, last_layer=deepest, device=dev, verbose=verbose)
     record.loss_network = vgg.source.name if vgg.source else ""
-    loss_fn = PerceptualLoss(vgg, style_image(settings.style, settings.style_size).to(dev), settings)
-    data = PhotoCrops(folder=settings.folder, crop=settings.crop, seed=settings.seed + record.step)
-    if preview_every:
-        from .plotting import LivePicture
+    loss_net = precision.runnable(vgg, dtype, channels_last)  # frozen; weights cast once, not every step
+    loss_fn = PerceptualLoss(loss_net, style_image(settings.style, settings.style_size).to(dev), settings)
+    return _Run(ctx, settings, net, model, optimizer, scaler, loss_fn, sampler, loader, dtype, channels_last,
+                record)
 
-        live = LivePicture()
-        photo = preview_image if preview_image is not None else images.sample(HELD_OUT_PHOTOS[0])
-        preview = images.to_tensor(photo, size=config.pick(256, 64), device=dev)
-    bar = tqdm(total=settings.steps, initial=record.step, disable=not progress, desc=f"training {settings.style}")
+
+def _data(settings: TrainSettings, ctx: distributed.Context, verbose: bool):
+    """The sampler and DataLoader of this process: its share of every global batch."""
+    per_process = check_batch(settings, ctx.world_size)
+    photos = content.sources(settings.content, settings.crop)
+    data = content.ContentCrops(photos, crop=settings.crop, seed=settings.seed,
+                                repeat=content.repeats_for(len(photos), settings.batch))
+    if settings.content is not None:
+        content.check_readable(data)
+    sampler = content.EpochSampler(data, ctx.world_size, ctx.rank, settings.seed)
+    workers = settings.workers
+    if workers is None:
+        workers = 0 if ctx.device.type == "cpu" else min(8, max(1, (os.cpu_count() or 2) // ctx.world_size - 1))
+    if verbose:
+        where = settings.content or "the bundled photos"
+        split = f"{ctx.world_size} processes x {per_process}" if ctx.distributed else f"{per_process}"
+        print(f"content: {len(photos)} photos from {where}; {split} crops of {settings.crop} px a step, "
+              f"{workers} loader workers per process")
+    loader = content.loader(data, sampler, per_process, workers, pin_memory=ctx.device.type == "cuda")
+    return sampler, loader
+
+
+def _grad_scaler(device: torch.device, enabled: bool):
+    """fp16 needs its loss scaled so small gradients do not vanish; disabled, it passes everything through."""
+    if hasattr(torch.amp, "GradScaler"):
+        return torch.amp.GradScaler(device.type, enabled=enabled)
+    return torch.cuda.amp.GradScaler(enabled=enabled)  # torch < 2.3
+
+
+def _restore(path, net, optimizer, scaler, record: TrainRecord, device, verbose: bool) -> None:
+    state = read_checkpoint(path, device)
+    net.load_state_dict(state["model"])
+    optimizer.load_state_dict(state["optimizer"])
+    if scaler.is_enabled() and state.get("scaler"):
+        scaler.load_state_dict(state["scaler"])
+    record.step, record.seconds, record.rows = state["step"], state["seconds"], list(state["rows"])
+    record.epoch, record.epoch_samples = state.get("epoch", 0), state.get("epoch_samples", 0)
+    record.samples = state.get("samples", record.step * record.settings["batch"])
+    record.skipped = [list(s) for s in state.get("skipped", [])]
+    if verbose:
+        print(f"resuming from {path} at step {record.step} (epoch {record.epoch}; it was written by "
+              f"{state.get('world_size', 1)} process(es), this run has {record.world_size})")
+
+
+def _batches(run: _Run):
+    """Batches forever, epoch after epoch, starting where the record says (part-way into an epoch when
+    resuming). The record's epoch moves on when an epoch's batches run out."""
+    record, empty = run.record, 0
+    while True:
+        run.sampler.set_epoch(record.epoch)
+        run.sampler.start = record.epoch_samples // run.ctx.world_size
+        produced = False
+        for batch in run.loader:
+            produced = True
+            yield batch
+        empty = 0 if produced else empty + 1
+        if empty > 1:
+            raise ValueError("an epoch produced no batch: the global batch is larger than the content")
+        record.epoch, record.epoch_samples = record.epoch + 1, 0
+
+
+def _autocast(device: torch.device, dtype):
+    return torch.autocast(device.type, dtype=dtype) if dtype is not None else contextlib.nullcontext()
+
+
+def _step(run: _Run, crops: torch.Tensor, stop_requested: bool):
+    """One optimisation step on this process's crops. Returns the loss terms averaged over all processes,
+    whether any process asked to stop, and whether the loss is finite (if not, the weights stay as they were)."""
+    dev = run.ctx.device
+    crops = crops.to(dev, non_blocking=True)
+    if run.channels_last:
+        crops = crops.contiguous(memory_format=torch.channels_last)
+    with _autocast(dev, run.dtype):
+        output = run.model(crops)
+    # Outside autocast: the loss network is already a low-precision copy, and the Gram products and
+    # relative errors stay in fp32 (autocast would put an fp16 Gram product back in fp16, where it overflows).
+    terms = run.loss_fn(output, crops)
+    run.optimizer.zero_grad(set_to_none=True)
+    run.scaler.scale(terms["total"]).backward()  # DDP averages the gradients over the processes here
+    values, stop = distributed.mean_and_any(run.ctx, torch.stack([t.detach().float() for t in terms.values()]),
+                                            stop_requested)
+    terms = dict(zip(terms, values))
+    finite = math.isfinite(terms["total"])
+    if finite:
+        run.scaler.step(run.optimizer)
+        run.scaler.update()
+    return terms, stop, finite
+
+
+def _loop(run: _Run, outputs: _Outputs, stop: stopping.StopRequests) -> None:
+    record, settings = run.record, run.settings
     start = time.perf_counter() - record.seconds
-    net.train()
+    batches = _batches(run)
+    run.net.train()
     try:
         while record.step < settings.steps:
-            batch = data.sample(settings.batch).to(dev)
-            terms = loss_fn(net(batch), batch)
-            if not torch.isfinite(terms["total"]):
+            waited = time.perf_counter()
+            crops, skipped = next(batches)
+            waited = time.perf_counter() - waited
+            outputs.note_skipped(skipped)
+            terms, stop_now, finite = _step(run, crops, stop.requested is not None)
+            if not finite:
                 record.stopped = "nan"
-                print(f"training stopped at step {record.step}: the loss became {terms['total'].item()}; "
-                      f"lower lr (now {settings.lr}) or the style weight")
+                outputs.say(f"training stopped at step {record.step}: the loss became {terms['total']}; "
+                            f"lower lr (now {settings.lr}) or the style weight")
                 break
-            optimizer.zero_grad(set_to_none=True)
-            terms["total"].backward()
-            optimizer.step()
             record.step += 1
-            record.add(terms)
-            bar.update(1)
-            bar.set_postfix(loss=f"{record.losses['total'][-1]:.3f}", style=f"{record.losses['style'][-1]:.3f}",
-                            content=f"{record.losses['content'][-1]:.3f}")
-            if checkpoint and record.step % checkpoint_every == 0:
-                record.seconds = time.perf_counter() - start
-                save_checkpoint(checkpoint, net, optimizer, record)
-            if preview_every and record.step % preview_every == 0:
-                net.eval()
-                live.update(images.to_pil(stylize(net, preview)))
-                net.train()
-    except KeyboardInterrupt:
+            record.samples += settings.batch
+            record.epoch_samples += settings.batch
+            record.seconds = time.perf_counter() - start
+            record.rows.append({"step": record.step, "epoch": record.epoch, "samples": record.samples,
+                                "seconds": round(record.seconds, 4), "data_seconds": round(waited, 4), **terms})
+            outputs.after_step(run)
+            if stop_now:
+                record.stopped = "interrupted"
+                break
+    except KeyboardInterrupt:  # a second Ctrl-C in one process: stop at once
         record.stopped = "interrupted"
-        print(f"training interrupted at step {record.step}: returning the network as it is")
     finally:
-        bar.close()
-        net.eval()
-    record.seconds = time.perf_counter() - start
-    if checkpoint:
-        save_checkpoint(checkpoint, net, optimizer, record)
-    return net, record
+        batches.close()
+        record.seconds = time.perf_counter() - start
+        run.net.eval()
 
 
-def save_checkpoint(path, net, optimizer, record: TrainRecord) -> Path:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_suffix(".partial")
-    torch.save({"model": net.state_dict(), "optimizer": optimizer.state_dict(), "step": record.step,
-                "seconds": record.seconds, "losses": record.losses, "settings": record.settings}, partial)
-    partial.replace(path)
-    return path
+def _finish(run: _Run, outputs: _Outputs) -> None:
+    """Every process's skipped files in the record, the last checkpoint, and a word on how the run ended."""
+    record = run.record
+    run.loader = None  # lets persistent DataLoader workers go now, not when the process ends
+    record.skipped = [list(s) for s in distributed.union(run.ctx, [tuple(s) for s in record.skipped])]
+    if outputs.checkpoint is not None:
+        record.checkpoint = str(save_checkpoint(outputs.checkpoint, run.net, run.optimizer, record, run.scaler))
+    if record.skipped:
+        names = ", ".join(Path(p).name for p, _ in record.skipped[:5])
+        more = f" and {len(record.skipped) - 5} more" if len(record.skipped) > 5 else ""
+        outputs.say(f"skipped {len(record.skipped)} unreadable file(s): {names}{more}")
+    if record.stopped == "interrupted":
+        where = f"; checkpoint: {record.checkpoint}" if record.checkpoint else ""
+        outputs.say(f"training interrupted at step {record.step}: returning the network as it is{where}")
+    distributed.barrier(run.ctx)
+
+
+class _Outputs:
+    """What rank 0 shows and writes during a run: progress bar, CSV rows, previews, checkpoints. Other
+    ranks get the same object with everything switched off."""
+
+    def __init__(self, run: _Run, run_dir, checkpoint, checkpoint_every, preview_every, preview_image, progress):
+        from tqdm.auto import tqdm
+
+        main, s = run.ctx.main, run.settings
+        self.main, self._record = main, run.record
+        self.checkpoint = Path(checkpoint) if checkpoint is not None and main else None
+        self.checkpoint_every = checkpoint_every
+        self.run_dir = Path(run_dir) if run_dir is not None and main else None
+        self.csv = train_log.CsvLog(self.run_dir / "losses.csv").start(run.record.rows) if self.run_dir else None
+        self.preview_every = preview_every if main else 0
+        self.seen_skipped = {p for p, _ in run.record.skipped}
+        if self.preview_every:
+            from .plotting import LivePicture
+
+            self.live = LivePicture()
+            photo = preview_image if preview_image is not None else images.sample(HELD_OUT_PHOTOS[0])
+            self.preview = images.to_tensor(photo, size=config.pick(256, 64), device=run.ctx.device)
+        desc = f"training {s.style}" + (f" on {run.ctx.world_size} processes" if run.ctx.distributed else "")
+        self.bar = tqdm(total=s.steps, initial=run.record.step, disable=not (progress and main), desc=desc)
+
+    def say(self, message: str) -> None:
+        if self.main:
+            self.bar.write(message) if not self.bar.disable else print(message)
+
+    def note_skipped(self, skipped) -> None:
+        for path, reason in skipped:
+            if path not in self.seen_skipped:
+                self.seen_skipped.add(path)
+                self._record.skipped.append([path, reason])
+                self.say(f"skipping unreadable file {path} ({reason})")
+
+    def after_step(self, run: _Run) -> None:
+        row, step = run.record.rows[-1], run.record.step
+        self.bar.set_postfix(loss=f"{row['total']:.3f}", content=f"{row['content']:.3f}",
+                             style=f"{row['style']:.3f}", tv=f"{row['tv']:.4f}", refresh=False)
+        self.bar.update(1)
+        if self.csv is not None:
+            self.csv.add(row)
+        if self.preview_every and step % self.preview_every == 0:
+            run.net.eval()
+            picture = images.to_pil(stylize(run.net, self.preview))
+            run.net.train()
+            self.live.update(picture)
+            if self.run_dir is not None:
+                images.save(picture, train_log.preview_path(self.run_dir, step))
+        if self.checkpoint is not None and step % self.checkpoint_every == 0:
+            save_checkpoint(self.checkpoint, run.net, run.optimizer, run.record, run.scaler)
+
+    def close(self) -> None:
+        self.bar.close()
+        if self.csv is not None:
+            self.csv.close()
 
 
 # ------------------------------------------------------------------------------------------- using a model
 
 
 def export(net: TransformerNet, path, settings: dict, extra: dict | None = None) -> Path:
-    """Save a trained network small: fp16 weights (.pth) and its settings beside it (.json)."""
+    """Save a trained network small: fp16 weights (.pth) and its settings beside it (.json), each written
+    whole or not at all."""
+    from . import outputs
+
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    torch.save({k: v.half() if v.is_floating_point() else v for k, v in net.state_dict().items()}, path)
     meta = {"width": net.width, "n_residual": net.n_residual, "settings": settings, **(extra or {})}
-    path.with_suffix(".json").write_text(json.dumps(meta, indent=2, default=list))
+    with outputs.replacing(path.with_suffix(".json")) as partial:
+        partial.write_text(json.dumps(meta, indent=2, default=list))
+    with outputs.replacing(path) as partial:
+        torch.save({k: v.half() if v.is_floating_point() else v for k, v in net.state_dict().items()}, partial)
     return path
 
 
@@ -323,7 +573,9 @@ def load(name_or_path: str | Path, device=None) -> TransformerNet:
     state = torch.load(path, map_location="cpu", weights_only=True)
     net.load_state_dict({k: v.float() for k, v in state.items()})
     net.meta = meta
-    return net.eval().requires_grad_(False).to(device if device is not None else "cpu")
+    from .env import device as choose
+
+    return net.eval().requires_grad_(False).to(choose(device))
 
 
 def pad_to_multiple(x: torch.Tensor, multiple: int = 4):
@@ -356,29 +608,40 @@ def stylize(net: TransformerNet, content, size=None, batch_size: int = 8) -> tor
     return torch.cat(outs)
 
 
-def stylize_animation(net: TransformerNet, src, out, size=None) -> Path:
-    """Stylize an animated GIF frame by frame (or every image in a folder, written to folder ``out``)."""
+def stylize_animation(net: TransformerNet, src, out, size=None, overwrite: bool = False) -> Path:
+    """Stylize an animated GIF frame by frame (or every image in a folder, written to folder ``out``).
+
+    ``out`` is checked before any frame is computed (``outputs``), and every file is written whole or not
+    at all; the input is never written over unless ``overwrite``.
+    """
     from PIL import Image, ImageSequence
 
-    src, out = Path(src), Path(out)
+    from . import outputs
+
+    src = Path(src)
     if src.is_dir():
+        out = outputs.check_folder(out, inputs=[src], overwrite=overwrite)
         paths = sorted(p for p in src.iterdir() if p.suffix.lower() in (".png", ".jpg", ".jpeg", ".bmp"))
         if not paths:
-            raise ValueError(f"no .png/.jpg frames in {src}")
-        out.mkdir(parents=True, exist_ok=True)
+            raise images.ImageError(f"no .png/.jpg frames in {src}")
         for p in paths:
             images.save(stylize(net, p, size=size), out / f"{p.stem}.png")
         return out
-    with Image.open(src) as gif:
-        durations = []
-        frames = []
-        for frame in ImageSequence.Iterator(gif):
-            durations.append(frame.info.get("duration", 100))
-            frames.append(images.load(frame.convert("RGBA"), size=size, min_size=8))
+    out = outputs.check_image(out, inputs=[src], overwrite=overwrite, animated=True)
+    try:
+        with Image.open(src) as gif:
+            durations = []
+            frames = []
+            for frame in ImageSequence.Iterator(gif):
+                durations.append(frame.info.get("duration", 100))
+                frames.append(images.load(frame.convert("RGBA"), size=size, min_size=8))
+    except OSError as error:
+        raise images.ImageError(f"{src} could not be read as an animation ({error})") from None
     batch = torch.cat([images.to_tensor(f, min_size=8) for f in frames])
     styled = [images.to_pil(t) for t in stylize(net, batch)]
-    out.parent.mkdir(parents=True, exist_ok=True)
-    styled[0].save(out, save_all=True, append_images=styled[1:], duration=durations, loop=0)
+    with outputs.replacing(out) as partial:
+        styled[0].save(partial, format=outputs.image_format(out), save_all=True, append_images=styled[1:],
+                       duration=durations, loop=0)
     return out
 
 

@@ -1,12 +1,15 @@
 """Images in and out: any reasonable input becomes an RGB PIL image or a (1, 3, H, W) tensor in [0, 1].
 
 Handles what photos from the wild throw at a course: EXIF rotation, grayscale, RGBA, palette, 16-bit and
-CMYK files, huge images (downscaled with a warning, decoded at reduced size where the format allows) and
-images too small for the network. Every error says what was wrong and how to fix it.
+CMYK files, huge images (downscaled with a warning, decoded at reduced size where the format allows),
+panoramas and tall screenshots (the short side stays usable), images too small for the network, and image
+addresses (http and https, downloaded once into a cache, ``nstlib.urls``). Every size goes through ``fit``,
+so one cap (NSTLIB_MAX_SIZE) holds everywhere. Every error says what was wrong and how to fix it.
 """
 
 from __future__ import annotations
 
+import math
 import os
 import warnings
 from pathlib import Path
@@ -16,13 +19,48 @@ import torch
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from . import config
+from .errors import UsageError
 
 #: The smallest side VGG can take: five 2x2 poolings need at least 32 pixels.
 MIN_SIZE = 32
 
 
-class ImageError(ValueError):
+class ImageError(UsageError):
     """An input that cannot be turned into an RGB image; the message says how to fix it."""
+
+
+def is_url(src) -> bool:
+    return isinstance(src, str) and src.strip().lower().startswith(("http://", "https://"))
+
+
+def resolve(src, *, kind: str = "image", folders: bool = False, option: str | None = None):
+    """What a user typed (a bundled photo or texture name, a file, an http(s) address, a folder where
+    ``folders``) -> a PIL image or a local Path that ``load`` reads. The one resolver of the CLI, the fast
+    models and the studio; ``option`` words the error for the command line (``--style``)."""
+    from . import textures
+
+    if not isinstance(src, (str, os.PathLike)):
+        return src  # already an image, an array or a tensor
+    if is_url(src):
+        from . import urls
+
+        return urls.fetch(str(src).strip())
+    path = Path(src).expanduser()
+    if path.exists():
+        if path.is_dir() and not folders:
+            raise ImageError(f"{kind} {str(src)!r} is a folder; give one image file")
+        return path
+    name = str(src)
+    if name in textures.names():
+        return textures.draw(name)
+    if name in SAMPLES:
+        return sample(name)
+    where = f"{option} {name}" if option else f"{kind} {name!r}"
+    raise ImageError(
+        f"{where}: no such file, and not a bundled name. Bundled photos: {', '.join(SAMPLES)}; textures: "
+        f"{', '.join(textures.names())}; an image address starting with https:// also works. "
+        f"(Relative paths start at {Path.cwd()}.)"
+    )
 
 
 # ------------------------------------------------------------------------------------------- samples
@@ -73,15 +111,21 @@ def sample(name: str = "cat", size=None) -> Image.Image:
 def load(src, size=None, max_size: int | None = None, min_size: int = MIN_SIZE) -> Image.Image:
     """Any image-like input -> an RGB PIL image.
 
-    src: a path, an open file or BytesIO, a PIL image, a numpy array (HxW, HxWx1/3/4; uint8, uint16 or float
-        in [0, 1]) or a tensor (HxW, CxHxW or 1xCxHxW; float in [0, 1] or uint8).
-    size: resize so the longest side is ``size`` (int) or to exactly (height, width).
+    src: a path, an http(s) address (downloaded once, then cached), an open file or BytesIO, a PIL image,
+        a numpy array (HxW, HxWx1/3/4; uint8, uint16 or float in [0, 1]) or a tensor (HxW, CxHxW or
+        1xCxHxW; float in [0, 1] or uint8). EXIF rotation is applied to files and bytes only: a PIL image
+        is taken as the caller left it.
+    size: resize so the longest side is ``size`` (int) or to exactly (height, width); see ``fit``.
     max_size: longest side allowed before downscaling with a warning (default NSTLIB_MAX_SIZE, 1024).
     min_size: the shortest side the network needs; smaller images raise an ImageError.
     """
     max_size = config.max_size() if max_size is None else max_size
+    if is_url(src):
+        from . import urls
+
+        src = urls.fetch(src.strip())
     if isinstance(src, (str, os.PathLike)):
-        image = _open_path(Path(src), max_size)
+        image = _open_path(Path(src).expanduser(), max_size)
     elif hasattr(src, "read"):  # an open file or bytes in memory (uploads, webcam snapshots)
         image = _open_file(src, max_size, f"the {type(src).__name__} given")
     elif isinstance(src, Image.Image):
@@ -92,24 +136,107 @@ def load(src, size=None, max_size: int | None = None, min_size: int = MIN_SIZE) 
         image = _from_array(src)
     else:
         raise ImageError(
-            f"cannot make an image from a {type(src).__name__}: pass a file path, a PIL image, a numpy array "
-            f"or a torch tensor"
+            f"cannot make an image from a {type(src).__name__}: pass a file path, an image address (https://...), "
+            f"a PIL image, a numpy array or a torch tensor"
         )
-    if size is not None:
-        image = resize(image, size)
-    elif max(image.size) > max_size:
-        warnings.warn(
-            f"the image is {image.width}x{image.height} px; downscaling it so its longest side is {max_size} px "
-            f"to keep memory bounded (pass max_size= or set NSTLIB_MAX_SIZE to change this)",
-            stacklevel=2,
-        )
-        image = resize(image, max_size)
-    if min(image.size) < min_size:
+    if size is None and min(image.size) < min_size:
+        wanted = min(max_size, math.ceil(min_size * max(image.size) / min(image.size)))
+        wanted = max(wanted, min(max_size, 224))
         raise ImageError(
             f"the image is {image.width}x{image.height} px, too small for the network, which needs at least "
-            f"{min_size} px on the shorter side. Upscale it, for example load(src, size={max(min_size, 224)})."
+            f"{min_size} px on the shorter side. Upscale it, for example load(src, size={wanted}).",
+            cli=f"the image is {image.width}x{image.height} px, too small for the network, which needs at least "
+                f"{min_size} px on the shorter side. Upscale it with --size {wanted}.",
         )
-    return image
+    new = fit(image.size, size, max_size=max_size, min_side=min_size, stacklevel=3)
+    return resize(image, (new[1], new[0]))
+
+
+def fit(wh, size=None, *, max_size: int | None = None, min_side: int = MIN_SIZE, warn: bool = True,
+        stacklevel: int = 2) -> tuple[int, int]:
+    """The (width, height) an image of size ``wh`` becomes: the one size rule of nstlib.
+
+    size: None (as it is), an int (the longest side) or (height, width). Nothing goes above ``max_size``
+    (NSTLIB_MAX_SIZE) on its longest side, with a warning, except that the short side is kept at
+    ``min_side`` or more: a 4000 x 100 panorama at 1024 px becomes 1280 x 32, not 1024 x 26 (the long side
+    may then exceed the size, but never the pixels of a ``max_size`` square). A shape so elongated that
+    even that does not fit raises an ImageError that says to crop it.
+    """
+    max_size = config.max_size() if max_size is None else int(max_size)
+    width, height = int(wh[0]), int(wh[1])
+    notes = []
+    if size is not None and not isinstance(size, (int, np.integer)):
+        try:
+            h, w = (int(v) for v in size)
+        except (TypeError, ValueError):
+            raise ImageError(f"size must be a whole number (the longest side) or (height, width), got {size!r}",
+                             cli=f"--size must be a whole number of pixels, got {size!r}") from None
+        if min(h, w) < min_side:
+            raise ImageError(f"size={(h, w)} is too small: the network needs at least {min_side} px on each side")
+        if h * w > max_size * max_size:
+            scale = max_size / math.sqrt(h * w)
+            notes.append(f"{w}x{h} px is more than the {max_size} x {max_size} px allowed (NSTLIB_MAX_SIZE)")
+            h, w = max(min_side, round(h * scale)), max(min_side, round(w * scale))
+            notes[-1] += f"; using {w}x{h} px"
+        _warn(notes, warn, stacklevel)
+        return w, h
+    long_side, short_side = max(width, height), min(width, height)
+    if size is None:
+        target = long_side
+        if target > max_size:
+            notes.append(f"the image is {width}x{height} px; downscaling it so its longest side is {max_size} px "
+                         f"to keep memory bounded (pass max_size= or set NSTLIB_MAX_SIZE to change this)")
+            target = max_size
+    else:
+        target = int(size)
+        if target < 1:
+            raise ImageError(f"size must be at least {min_side} px, got {target}",
+                             cli=f"--size must be at least {min_side} px, got {target}")
+        if target > max_size:
+            notes.append(f"a size of {target} px is above the maximum of {max_size} px (NSTLIB_MAX_SIZE); using "
+                         f"{max_size} px to keep memory bounded (raise NSTLIB_MAX_SIZE to allow more)")
+            target = max_size
+    scale = target / long_side
+    if short_side * scale < min_side and (size is not None or target < long_side):
+        scale = min_side / short_side
+        if long_side * scale * min_side > max_size * max_size:
+            raise ImageError(
+                f"the image is {width}x{height} px, too elongated: keeping its short side at {min_side} px would "
+                f"make it {round(long_side * scale)} px long, more pixels than a {max_size} x {max_size} image. "
+                f"Crop it to a less extreme shape (or raise NSTLIB_MAX_SIZE)."
+            )
+        new = (round(width * scale), round(height * scale))
+        new = (max(new[0], min_side), max(new[1], min_side))
+        notes.append(f"the image is {width}x{height} px; its short side is kept at {min_side} px, the least the "
+                     f"network needs, so it becomes {new[0]}x{new[1]} px")
+        _warn(notes[-1:], warn, stacklevel)
+        return new
+    _warn(notes, warn, stacklevel)
+    return max(1, round(width * scale)), max(1, round(height * scale))
+
+
+def _warn(notes, warn, stacklevel):
+    if warn and notes:
+        warnings.warn("; ".join(notes), UserWarning, stacklevel=stacklevel + 1)
+
+
+def check_size(size, *, max_size: int | None = None, min_side: int = MIN_SIZE, option: str = "size") -> int:
+    """A longest side the user asked for, checked and capped the same way as ``fit`` (warning when capped)."""
+    flag = option if option.startswith("-") else f"{option}="
+    try:
+        value = int(size)
+    except (TypeError, ValueError):
+        raise UsageError(f"{flag} must be a whole number of pixels, got {size!r}") from None
+    if value < min_side:
+        raise UsageError(f"{flag}{'' if flag.endswith('=') else ' '}{value} is too small: the network needs at "
+                         f"least {min_side} px")
+    max_size = config.max_size() if max_size is None else max_size
+    if value > max_size:
+        warnings.warn(f"a size of {value} px is above the maximum of {max_size} px (NSTLIB_MAX_SIZE); using "
+                      f"{max_size} px to keep memory bounded (raise NSTLIB_MAX_SIZE to allow more)", UserWarning,
+                      stacklevel=2)
+        value = max_size
+    return value
 
 
 def _open_path(path: Path, max_size: int) -> Image.Image:
@@ -122,28 +249,44 @@ def _open_path(path: Path, max_size: int) -> Image.Image:
 
 def _open_file(src, max_size: int, name: str) -> Image.Image:
     try:
-        with Image.open(src) as handle:
-            if handle.format == "JPEG" and max(handle.size) > 2 * max_size:
-                # Decode at a reduced scale (1/2, 1/4, 1/8): a 50-megapixel photo never fills the memory.
-                handle.draft("RGB", (max_size, max_size))
-            handle.load()
-            return _from_pil(handle)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", Image.DecompressionBombWarning)
+            with Image.open(src) as handle:
+                if handle.format == "JPEG" and max(handle.size) > 2 * max_size:
+                    # Decode at a reduced scale (1/2, 1/4, 1/8): a 50-megapixel photo never fills the memory.
+                    handle.draft("RGB", (max_size, max_size))
+                original = handle.size
+                handle.load()
+                image = _from_pil(ImageOps.exif_transpose(handle))
+        for warning in caught:
+            if issubclass(warning.category, Image.DecompressionBombWarning):
+                warnings.warn(
+                    f"{name} is a very large image ({original[0]}x{original[1]} px, "
+                    f"{original[0] * original[1] / 1e6:.0f} megapixels). That is fine: nstlib reads it and "
+                    f"shrinks it to at most {max_size} px on its longest side.", UserWarning, stacklevel=4)
+            else:
+                warnings.warn_explicit(warning.message, warning.category, warning.filename, warning.lineno)
+        return image
     except UnidentifiedImageError:
         raise ImageError(
             f"{name} is not an image file that Pillow can read (is it a PDF, a video, or a truncated "
             f"download?). Save it as PNG or JPEG and try again."
         ) from None
-    except Image.DecompressionBombError as error:
+    except Image.DecompressionBombError:
         raise ImageError(
-            f"{name} is too large to open safely ({error}). Downscale it with an image editor first."
+            f"{name} has more pixels than nstlib will open ({Image.MAX_IMAGE_PIXELS * 2 / 1e6:.0f} megapixels at "
+            f"most, against images that unpack to fill the memory). Downscale it with an image editor first."
         ) from None
+    except PermissionError:
+        raise ImageError(f"cannot read {name}: permission denied. Check the file's permissions, or copy it to a "
+                         f"folder of your own.") from None
     except OSError as error:
-        raise ImageError(f"{name} could not be read as an image ({error}). Re-save it as PNG or JPEG.") from None
+        raise ImageError(f"{name} could not be read as an image ({error}); the file is damaged or cut short. "
+                         f"Open it in an image viewer and re-save it as PNG or JPEG.") from None
 
 
 def _from_pil(image: Image.Image) -> Image.Image:
-    """Any PIL mode -> RGB: rotation from EXIF, alpha over white, 16-bit scaled, CMYK converted."""
-    image = ImageOps.exif_transpose(image)
+    """Any PIL mode -> RGB: alpha over white, 16-bit scaled, CMYK converted (EXIF rotation is for files)."""
     mode = image.mode
     if mode == "RGB":
         return image.copy()
@@ -256,10 +399,17 @@ def to_numpy(tensor: torch.Tensor) -> np.ndarray:
     return t.float().clamp(0, 1).permute(1, 2, 0).cpu().numpy()
 
 
-def save(tensor_or_image, path) -> Path:
-    """Save a tensor or PIL image; the folder is created, the format follows the suffix."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+def save(tensor_or_image, path, overwrite: bool = True) -> Path:
+    """Save a tensor or PIL image; the folder is created, the format follows the suffix.
+
+    The path is checked first (``outputs.check_image``: a known extension, not a folder, a folder that can
+    be written), and the file is written through a temporary file and renamed, so a failed write never
+    leaves half a file. ``overwrite=False`` refuses to replace an existing file.
+    """
+    from . import outputs
+
+    path = outputs.check_image(path, overwrite_existing=overwrite)
     image = tensor_or_image if isinstance(tensor_or_image, Image.Image) else to_pil(tensor_or_image)
-    image.save(path)
+    with outputs.replacing(path) as partial:
+        image.save(partial, format=outputs.image_format(path))
     return path

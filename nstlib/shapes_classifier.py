@@ -4,7 +4,8 @@ There is no ImageNet classifier offline (docs/design.md, section 2), and class a
 VGG-style convnet (four blocks of 3x3 convolutions, global average pooling, one linear layer; about
 290 K parameters, layers named like VGG's: ``conv4_2``, ``relu4_2``) learns the shapes of
 ``nstlib.scenes`` in a few minutes on a laptop CPU. Its weights ship with nstlib (``nstlib/data/``) with
-the settings that made them, and ``python -m nstlib train-shapes`` makes them again from a seed.
+the settings that made them, and ``python -m nstlib train-shapes`` (``nstlib.cli``) makes them again
+from a seed.
 """
 
 from __future__ import annotations
@@ -151,28 +152,3 @@ def train(out=None, progress: bool = True, **overrides) -> dict:
               "command": "python -m nstlib train-shapes"}
     out.with_suffix(".json").write_text(json.dumps(record, indent=1) + "\n")
     return record
-
-
-def register(subparsers) -> None:
-    """``python -m nstlib train-shapes``: remake the offline classifier of lesson 3."""
-    p = subparsers.add_parser("train-shapes", help="train the small shapes classifier of lesson 3 (a few minutes)")
-    p.add_argument("--out", help=f"weights file (default: {WEIGHTS_FILE})")
-    for key in ("seed", "epochs", "train_scenes", "threads", "size"):
-        p.add_argument(f"--{key.replace('_', '-')}", type=int, default=DEFAULTS[key], dest=key)
-    p.set_defaults(func=_cmd_train)
-
-
-def _cmd_train(args) -> int:
-    record = train(args.out, seed=args.seed, epochs=args.epochs, train_scenes=args.train_scenes,
-                   threads=args.threads, size=args.size)
-    print(f"saved {args.out or WEIGHTS_FILE}: validation accuracy {record['val_accuracy']:.1%} "
-          f"in {record['train_seconds']:.0f} s")
-    return 0
-
-
-if __name__ == "__main__":
-    import sys
-
-    from .__main__ import main
-
-    sys.exit(main(["train-shapes", *sys.argv[1:]]))

@@ -334,7 +334,9 @@ def _as_list(style):
 
 def _device_of(content, device, model):
     if device is not None:
-        return torch.device(device)
+        from .env import device as choose
+
+        return choose(device)
     if isinstance(content, torch.Tensor):
         return content.device
     if model is not None:
@@ -376,10 +378,7 @@ def stylize(content=None, style=None, *, size: int = 384, steps: int = 200, opti
         raise ValueError(f"init must be 'content', 'style', 'noise' or a tensor, got {init!r}")
     if steps < 1:
         raise ValueError(f"steps must be at least 1, got {steps}")
-    if size > config.max_size():
-        warnings.warn(f"size {size} px is above the maximum {config.max_size()} px; using {config.max_size()} "
-                      f"to keep memory bounded (set NSTLIB_MAX_SIZE to change this)", stacklevel=2)
-        size = config.max_size()
+    size = images.check_size(size)  # capped at NSTLIB_MAX_SIZE with a warning, like every size in nstlib
     content_layers, style_layers = list(content_layers), list(style_layers)
     if not style_layers:
         raise ValueError("style_layers is empty: give at least one layer, e.g. ['relu1_1', 'relu3_1']")
@@ -399,6 +398,7 @@ def stylize(content=None, style=None, *, size: int = 384, steps: int = 200, opti
 
     content_img = images.load(images.sample("cat") if content is None else content, size=size)
     style_imgs = [images.load(textures.draw(textures.DEFAULT) if s is None else s) for s in _as_list(style)]
+    size = max(content_img.size)  # a panorama keeps its short side usable, so its long side may exceed size
     full = (content_img.height, content_img.width)
     if scales == "auto":
         scales = auto_scales(size)
@@ -418,7 +418,8 @@ def stylize(content=None, style=None, *, size: int = 384, steps: int = 200, opti
             c = _to_tensor(content_img, side, dev)
             hw = tuple(c.shape[-2:])
             record.sizes.append(hw)
-            st = [_to_tensor(s, max(32, round(side * style_scale)), dev) for s in style_imgs]
+            st = [_to_tensor(s, images.fit(s.size, max(32, round(side * style_scale)), warn=False)[::-1], dev)
+                  for s in style_imgs]
             if preserve_colors:
                 c = luminance(c)
                 st = [match_luminance(luminance(s), c) for s in st]
@@ -470,7 +471,9 @@ def stylize(content=None, style=None, *, size: int = 384, steps: int = 200, opti
         x = best.image if best is not None else x
     except KeyboardInterrupt:  # Ctrl-C, the notebook's stop button, or a callback that raises it
         record.stopped = "interrupted"
-        record.message = f"interrupted after {record.steps} steps; returning the best image so far"
+        record.message = (f"interrupted after {record.steps} steps; returning the best image so far" if record.steps
+                          else "interrupted before the first step: nothing was computed, the image returned is "
+                               "the content unchanged")
         print(record.message)
         x = best.image if best is not None else x
     finally:

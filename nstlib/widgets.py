@@ -6,7 +6,8 @@ value of each control, so the notebook still shows a picture and runs headless.
 
 The style studio (lesson 6): lesson 4's optimisation and lesson 5's fast models behind a few widgets.
 
-``StyleStudio()`` shows content and style pickers (samples, the project's textures, uploads), sliders
+``StyleStudio()`` shows content and style pickers (samples, the project's textures, uploads, image addresses),
+sliders
 for the loss weights, size and steps, Run and Stop buttons, a preview that updates during the run, and
 Save. The work runs in a background thread so that Stop (and the rest of the notebook) stays responsive.
 Every control can also be driven from code (``studio.style_weight.value = 10; studio.run(wait=True)``),
@@ -91,6 +92,7 @@ def presenter_mode(on: bool = True):
 
 UPLOAD = "(uploaded file)"
 WEBCAM = "(webcam snapshot)"
+ADDRESS = "(image address)"
 
 # Colab's browser bridge runs this in the page: ask for the camera, show the video, take one frame on click.
 _SNAPSHOT_JS = """
@@ -168,11 +170,30 @@ def upload_contents(value) -> list[tuple[str, bytes]]:
 
 
 def _uploaded_image(upload):
-    """The last file of an ipywidgets FileUpload (ipywidgets 7 or 8) as a PIL image."""
+    """The last file of an ipywidgets FileUpload (ipywidgets 7 or 8) as a PIL image (``images.load``'s checks
+    and messages, with the file's own name in them)."""
+    from .errors import UsageError
+
     files = upload_contents(upload.value)
     if not files:
-        raise ValueError("choose a file with the upload button first")
-    return images.load(io.BytesIO(files[-1][1]))
+        raise UsageError("choose a file with the upload button first")
+    name, data = files[-1]
+    try:
+        return images.load(io.BytesIO(data))
+    except images.ImageError as error:
+        raise images.ImageError(str(error).replace("the BytesIO given", f"the uploaded file {name!r}")) from None
+
+
+def _addressed_image(text):
+    """The image at the address typed into the studio (downloaded once, ``images.resolve``)."""
+    from .errors import UsageError
+
+    value = (text.value or "").strip()
+    if not value:
+        raise UsageError("type or paste an image address (https://...) into the address box first")
+    if not images.is_url(value):
+        raise UsageError(f"{value!r} is not an image address: it must start with https:// or http://")
+    return images.load(images.resolve(value))
 
 
 class StyleStudio:
@@ -195,13 +216,17 @@ class StyleStudio:
 
         look = {"style": {"description_width": "140px"}, "layout": w.Layout(width="400px")}
         upload_layout = {"layout": w.Layout(width="200px", margin="0 0 0 144px")}
-        sources = [UPLOAD] + ([WEBCAM] if webcam_available() else [])
+        sources = [UPLOAD, ADDRESS] + ([WEBCAM] if webcam_available() else [])
         self.content = w.Dropdown(options=images.sample_names() + sources, value="cat", description="Content", **look)
         self.content_upload = w.FileUpload(accept="image/*", multiple=False, description="Upload content",
                                            **upload_layout)
-        self.style = w.Dropdown(options=textures.names() + images.sample_names() + [UPLOAD], value=textures.DEFAULT,
-                                description="Style", **look)
+        self.content_address = w.Text(placeholder="or paste an image address: https://...", description="Address",
+                                      **look)
+        self.style = w.Dropdown(options=textures.names() + images.sample_names() + [UPLOAD, ADDRESS],
+                                value=textures.DEFAULT, description="Style", **look)
         self.style_upload = w.FileUpload(accept="image/*", multiple=False, description="Upload style", **upload_layout)
+        self.style_address = w.Text(placeholder="or paste an image address: https://...", description="Address",
+                                    **look)
         models = fast.available()
         self.mode = w.ToggleButtons(options=["optimise", "fast model"], value="optimise", description="Method",
                                     style=look["style"])
@@ -226,10 +251,11 @@ class StyleStudio:
 
         self.run_button.on_click(lambda _: self.run())
         self.stop_button.on_click(lambda _: self.stop())
-        self.save_button.on_click(lambda _: self.save())
+        self.save_button.on_click(lambda _: self._save_clicked())
         self.mode.observe(lambda _: self._sync_mode(), names="value")
         self._sync_mode()
-        controls = w.VBox([self.content, self.content_upload, self.style, self.style_upload, self.mode, self.model,
+        controls = w.VBox([self.content, self.content_upload, self.content_address, self.style, self.style_upload,
+                           self.style_address, self.mode, self.model,
                            self.style_weight, self.content_weight, self.tv_weight, self.size, self.steps,
                            w.HBox([self.run_button, self.stop_button, self.save_button]), self.status])
         self.widget = w.HBox([controls, self.preview])
@@ -241,20 +267,22 @@ class StyleStudio:
             return webcam_snapshot()
         if self.content.value == UPLOAD:
             return _uploaded_image(self.content_upload)
-        return images.sample(self.content.value)
+        if self.content.value == ADDRESS:
+            return _addressed_image(self.content_address)
+        return images.load(images.resolve(self.content.value))
 
     def style_image(self):
         if self.style.value == UPLOAD:
             return _uploaded_image(self.style_upload)
-        if self.style.value in textures.names():
-            return textures.draw(self.style.value)
-        return images.sample(self.style.value)
+        if self.style.value == ADDRESS:
+            return _addressed_image(self.style_address)
+        return images.load(images.resolve(self.style.value))
 
     def _sync_mode(self):
         fast_mode = self.mode.value == "fast model"
         self.model.disabled = not fast_mode
-        for control in (self.style, self.style_upload, self.style_weight, self.content_weight, self.tv_weight,
-                        self.steps):
+        for control in (self.style, self.style_upload, self.style_address, self.style_weight, self.content_weight,
+                        self.tv_weight, self.steps):
             control.disabled = fast_mode
 
     # ------------------------------------------------------------------------------------------- running
@@ -315,7 +343,7 @@ class StyleStudio:
             self._show(self.result)
             self.status.value = f"Done: {what} in {time.perf_counter() - start:.1f} s. Save keeps it."
         except Exception as error:  # shown in the studio, not lost in a background thread
-            self.status.value = f"<b>Error:</b> {type(error).__name__}: {error}"
+            self.status.value = _error_html(error)
         finally:
             self.run_button.disabled, self.stop_button.disabled = False, True
             self.save_button.disabled = self.result is None
@@ -330,6 +358,13 @@ class StyleStudio:
         images.save(self.result, path)
         self.status.value = f"Saved <code>{path}</code>"
         return path
+
+    def _save_clicked(self):
+        """The Save button: a problem is shown in the studio, never raised into the front end's log."""
+        try:
+            self.save()
+        except Exception as error:  # noqa: BLE001 - shown to the student
+            self.status.value = _error_html(error)
 
     def show(self):
         """The studio in a live notebook; with no front end (nbval, smoke mode) one run of the defaults."""
@@ -346,6 +381,16 @@ class StyleStudio:
         from IPython.display import display
 
         display(self.widget)
+
+
+def _error_html(error: Exception) -> str:
+    """What went wrong, for the status line: a user's mistake in plain words, anything else with its type."""
+    import html
+
+    from .errors import UsageError
+
+    what = str(error) if isinstance(error, UsageError) else f"{type(error).__name__}: {error}"
+    return f"<b>Error:</b> {html.escape(what)}"
 
 
 def check_fast_run(studio: StyleStudio) -> bool:

@@ -23,3 +23,56 @@ def offline_vgg16():
 def random_vgg16():
     torch.manual_seed(0)
     return models.vgg("vgg16", "random", verbose=False)
+
+
+@pytest.fixture
+def image_server():
+    """A local HTTP server on 127.0.0.1 serving an image, a web page, a 404, a body too large and a slow answer.
+
+    Yields the base address; ``server.hits`` counts requests per path (to see the cache at work)."""
+    import io
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (80, 60), (200, 30, 30)).save(buffer, format="PNG")
+    png = buffer.getvalue()
+    release = threading.Event()
+    hits = {}
+
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+        def _send(self, code, body, kind):
+            self.send_response(code)
+            self.send_header("Content-Type", kind)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def do_GET(self):
+            hits[self.path] = hits.get(self.path, 0) + 1
+            if self.path.startswith("/red.png"):
+                self._send(200, png, "image/png")
+            elif self.path == "/page.html":
+                self._send(200, b"<html><body><img src='red.png'></body></html>", "text/html; charset=utf-8")
+            elif self.path == "/big.png":
+                self._send(200, png + b"\0" * 3_000_000, "image/png")
+            elif self.path == "/slow.png":
+                release.wait(30)
+            else:
+                self._send(404, b"not here", "text/plain")
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    server.hits = hits
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    server.base = f"http://127.0.0.1:{server.server_address[1]}"
+    yield server
+    release.set()
+    server.shutdown()
+    server.server_close()

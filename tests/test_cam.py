@@ -1,5 +1,7 @@
 """nstlib.cam, nstlib.scenes and nstlib.shapes_classifier: values on known cases, hygiene, errors."""
 
+from collections import OrderedDict
+
 import pytest
 import torch
 import torchvision
@@ -253,7 +255,7 @@ def test_randomised_model_changes_the_map(shapes_trained):
 
 
 def test_train_shapes_command_is_registered():
-    from nstlib.__main__ import build_parser
+    from nstlib.cli import build_parser
 
     args = build_parser().parse_args(["train-shapes", "--epochs", "1", "--seed", "3"])
     assert args.epochs == 1 and args.seed == 3 and callable(args.func)
@@ -281,3 +283,45 @@ def test_a_hundred_maps_in_a_loop_do_not_grow_memory():
         cam.grad_cam(model, x)
     assert live_tensors() <= before
     assert hooks.active_hooks(model) == 0
+
+
+def _against_class_one():
+    """A network whose every channel speaks for class 0 and against class 1: Score-CAM's gains for class 1 are
+    all negative (a black image scores both classes equally)."""
+    from torch import nn
+
+    torch.manual_seed(0)
+    conv = nn.Conv2d(3, 4, 3, padding=1, bias=False)
+    with torch.no_grad():
+        conv.weight.abs_()
+    head = nn.Linear(4, 2, bias=False)
+    with torch.no_grad():
+        head.weight.copy_(torch.tensor([[1.0] * 4, [-1.0] * 4]))
+    return nn.Sequential(OrderedDict(conv1=conv, relu1=nn.ReLU(), pool=nn.AdaptiveAvgPool2d(1),
+                                     flat=nn.Flatten(), fc=head)).eval()
+
+
+def test_score_cam_never_returns_an_empty_map_silently():
+    model = _against_class_one()
+    x = torch.rand(2, 3, 16, 16)
+    with pytest.warns(RuntimeWarning, match="no channel raised the confidence.*softmax"):
+        maps = cam.score_cam(model, x, 1, layer="relu1")
+    assert maps.flatten(1).amax(1).min() == 1.0  # a real map for each image
+    softmax = cam.score_cam(model, x, 1, layer="relu1", weighting="softmax")
+    assert torch.allclose(maps, softmax)
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        cam.score_cam(model, x, 0, layer="relu1")  # class 0: positive gains, the default weighting, no warning
+    with pytest.raises(ValueError, match="weighting must be one of gain, softmax"):
+        cam.score_cam(model, x, 1, layer="relu1", weighting="relu")
+
+
+def test_grad_cam_works_inside_inference_mode(shapes_random):
+    x = torch.rand(2, 3, 32, 32)
+    outside = cam.grad_cam(shapes_random, x, 2)
+    with torch.inference_mode():
+        inside = cam.grad_cam(shapes_random, x, 2)
+        inside_pp = cam.grad_cam_pp(shapes_random, x.clone(), 2)
+    assert torch.allclose(outside, inside) and inside_pp.shape == outside.shape

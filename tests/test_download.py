@@ -12,7 +12,7 @@ import threading
 
 import pytest
 
-from nstlib import __main__ as cli
+from nstlib import cli
 from nstlib import weights as W
 
 FILE = "vgg16-397923af.pth"

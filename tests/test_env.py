@@ -12,9 +12,19 @@ def test_device_can_be_forced(monkeypatch):
 
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="only meaningful where CUDA is absent")
-def test_asking_for_a_missing_gpu_says_so():
-    with pytest.raises(RuntimeError, match="CUDA is not available here; use 'cpu'"):
+@pytest.mark.skipif(torch.cuda.is_available(), reason="needs a machine without CUDA")
+def test_asking_for_a_missing_gpu_says_so(monkeypatch):
+    from nstlib.errors import UsageError
+
+    with pytest.raises(UsageError, match="device=cuda: CUDA is not available on this machine; use one of cpu"):
         env.device("cuda")
+    monkeypatch.setenv("NSTLIB_DEVICE", "banana")
+    with pytest.raises(UsageError, match="NSTLIB_DEVICE=banana: not a device name"):
+        env.device()
+    with pytest.raises(UsageError, match="--device cuda:1: CUDA is not available"):
+        env.device("cuda:1", option="--device")
+    monkeypatch.setenv("NSTLIB_DEVICE", "cpu")
+    assert env.device() == torch.device("cpu") and env.device("cpu", option="--device").type == "cpu"
 
 
 def test_seed_makes_runs_repeat():

@@ -1,10 +1,12 @@
 import json
+import os
+import signal
 
 import pytest
 import torch
 from PIL import Image
 
-from nstlib import fast, images, models, style, textures
+from nstlib import content, fast, images, models, style, textures
 
 TINY = dict(crop=32, batch=2, width=4, n_residual=1, style_size=64, weights="random", seed=0)
 
@@ -33,19 +35,12 @@ def test_stylize_takes_images_lists_and_batches():
     assert batch.shape == (5, 3, 40, 40)
 
 
-def test_photo_crops_are_reproducible_and_sized():
-    a = fast.PhotoCrops(crop=48, seed=1).sample(3)
-    b = fast.PhotoCrops(crop=48, seed=1).sample(3)
-    assert a.shape == (3, 3, 48, 48) and torch.equal(a, b)
-
-
-def test_photo_crops_from_a_folder(tmp_path):
-    images.sample("rocket", size=120).save(tmp_path / "rocket.png")
-    crops = fast.PhotoCrops(names=(), folder=tmp_path, crop=32)
-    assert len(crops.photos) == 1 and crops.sample(2).shape == (2, 3, 32, 32)
-    (tmp_path / "empty").mkdir()
-    with pytest.raises(ValueError, match="no .jpg/.png images"):
-        fast.PhotoCrops(names=(), folder=tmp_path / "empty")
+def test_default_content_is_the_bundled_photos_cropped_reproducibly():
+    data = content.ContentCrops(content.sources(None, crop=48), crop=48, seed=1)
+    assert len(data) == len(fast.TRAIN_PHOTOS)
+    crop, skipped = data[(0, 2)]
+    assert crop.shape == (3, 48, 48) and skipped == [] and 0 <= crop.min() and crop.max() <= 1
+    assert torch.equal(crop, content.ContentCrops(content.sources(None, crop=48), crop=48, seed=1)[(0, 2)][0])
 
 
 def test_training_lowers_the_perceptual_loss():
@@ -66,21 +61,34 @@ def test_checkpoint_and_resume_continue_the_run(tmp_path):
     assert record.step == 5 and len(record.losses["total"]) == 5
 
 
-def test_interrupt_returns_the_network(monkeypatch, capsys):
+def _ctrl_c_while_loading(monkeypatch, on_calls):
+    """Send this process a real SIGINT while the given crops are loaded (2 crops a step)."""
     calls = {"n": 0}
-    original = fast.PhotoCrops.sample
+    original = content.ContentCrops.__getitem__
 
-    def sample(self, batch):
+    def getitem(self, item):
         calls["n"] += 1
-        if calls["n"] == 3:
-            raise KeyboardInterrupt
-        return original(self, batch)
+        if calls["n"] in on_calls:
+            os.kill(os.getpid(), signal.SIGINT)
+        return original(self, item)
 
-    monkeypatch.setattr(fast.PhotoCrops, "sample", sample)
-    net, record = fast.train(steps=10, progress=False, device="cpu", **TINY)
-    assert record.stopped == "interrupted" and record.step == 2
+    monkeypatch.setattr(content.ContentCrops, "__getitem__", getitem)
+
+
+def test_ctrl_c_finishes_the_step_and_returns_the_network(monkeypatch, capsys, tmp_path):
+    _ctrl_c_while_loading(monkeypatch, on_calls={3})  # during step 2
+    before = signal.getsignal(signal.SIGINT)
+    net, record = fast.train(steps=10, progress=False, device="cpu", run_dir=tmp_path, **TINY)
+    assert record.stopped == "interrupted" and record.step == 2 and len(record.rows) == 2
     assert "interrupted at step 2" in capsys.readouterr().out
-    assert isinstance(net, fast.TransformerNet)
+    assert torch.load(tmp_path / "checkpoint.pth", weights_only=True)["step"] == 2
+    assert isinstance(net, fast.TransformerNet) and signal.getsignal(signal.SIGINT) is before
+
+
+def test_a_second_ctrl_c_stops_at_once(monkeypatch):
+    _ctrl_c_while_loading(monkeypatch, on_calls={3, 4})
+    net, record = fast.train(steps=10, progress=False, device="cpu", **TINY)
+    assert record.stopped == "interrupted" and record.step == 1
 
 
 def test_unknown_setting_is_named():

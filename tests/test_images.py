@@ -110,10 +110,13 @@ def test_bad_files_say_what_is_wrong(tmp_path):
         images.load(truncated)
 
 
-def test_too_small_for_the_network():
-    with pytest.raises(ImageError, match="at least 32 px.*size=224"):
-        images.load(np.zeros((20, 300, 3), np.uint8))
-    assert images.load(np.zeros((20, 300, 3), np.uint8), size=(64, 64)).size == (64, 64)
+def test_too_small_for_the_network_and_the_suggested_fix_works():
+    small = np.zeros((20, 300, 3), np.uint8)
+    with pytest.raises(ImageError, match="at least 32 px.*size=480") as caught:
+        images.load(small)
+    assert "--size 480" in caught.value.for_cli() and "load(" not in caught.value.for_cli()
+    assert images.load(small, size=480).size == (480, 32)  # the fix the message gives
+    assert images.load(small, size=(64, 64)).size == (64, 64)
 
 
 def test_huge_images_are_downscaled_with_a_warning(tmp_path):
@@ -131,7 +134,7 @@ def test_max_size_follows_the_environment(monkeypatch):
     with pytest.warns(UserWarning):
         assert max(images.load(images.sample("cat")).size) == 100
     monkeypatch.setenv("NSTLIB_MAX_SIZE", "big")
-    with pytest.raises(ValueError, match="whole number"):
+    with pytest.raises(ValueError, match="NSTLIB_MAX_SIZE must be a whole number"):
         images.load(images.sample("cat"))
 
 
@@ -153,3 +156,53 @@ def test_open_files_and_bytes_in_memory(tmp_path):
     images.sample("coffee", size=64).save(path)
     with open(path, "rb") as handle:
         assert images.load(handle).size == (64, 43)
+
+
+def test_exif_rotation_only_for_files_not_for_images_already_turned(tmp_path):
+    exif = Image.Exif()
+    exif[0x0112] = 6  # "rotate 90 degrees clockwise to display"
+    path = save(Image.new("RGB", (80, 40), (255, 255, 255)), tmp_path / "phone.jpg", exif=exif.tobytes())
+    assert images.load(path).size == (40, 80)  # a file is turned once
+    with Image.open(path) as opened:
+        turned = opened.rotate(-90, expand=True)  # the caller turned it already, and the tag came along
+    turned.info["exif"] = exif.tobytes()
+    assert turned.size == (40, 80)
+    assert images.load(turned).size == (40, 80)  # not turned a second time
+
+
+def test_size_is_capped_for_every_caller(monkeypatch):
+    monkeypatch.setenv("NSTLIB_MAX_SIZE", "96")
+    with pytest.warns(UserWarning, match="a size of 100000 px is above the maximum of 96 px"):
+        assert max(images.load(images.sample("cat"), size=100000).size) == 96
+    with pytest.raises(ImageError, match="size must be at least 32"):
+        images.load(images.sample("cat"), size=0)
+
+
+def test_a_panorama_keeps_its_short_side(monkeypatch):
+    pano = Image.new("RGB", (4000, 100), (10, 20, 30))
+    with pytest.warns(UserWarning, match="short side is kept at 32 px"):
+        assert images.load(pano).size == (1280, 32)  # not 1024 x 26, which the network cannot take
+    with pytest.warns(UserWarning):
+        assert images.load(pano, size=224).size == (1280, 32)
+    with pytest.raises(ImageError, match="too elongated.*Crop it"):
+        images.load(Image.new("RGB", (60000, 40)), size=256)
+
+
+def test_large_photos_get_a_plain_words_warning(tmp_path, monkeypatch):
+    path = save(Image.new("RGB", (60, 60)), tmp_path / "big.png")
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 2000)  # 3600 pixels: a "bomb" warning, not an error
+    with pytest.warns(UserWarning, match="big.png is a very large image \\(60x60 px.*That is fine") as caught:
+        images.load(path)
+    assert not any(issubclass(w.category, Image.DecompressionBombWarning) for w in caught)
+
+
+def test_an_unreadable_file_is_a_permission_problem_not_a_format_one(tmp_path, monkeypatch):
+    path = save(Image.new("RGB", (60, 60)), tmp_path / "locked.png")
+
+    def denied(*args, **kwargs):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(Image, "open", denied)
+    with pytest.raises(ImageError, match="cannot read .*locked.png: permission denied") as caught:
+        images.load(path)
+    assert "PNG or JPEG" not in str(caught.value)

@@ -3,8 +3,7 @@
 import pytest
 import torch
 
-from nstlib import __main__ as cli
-from nstlib import cam, env, images, models, testing
+from nstlib import cam, cli, env, images, models, testing
 from nstlib import weights as W
 
 

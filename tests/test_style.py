@@ -10,7 +10,7 @@ import torch
 from PIL import Image
 
 from nstlib import hooks, images, style, textures
-from nstlib.__main__ import main
+from nstlib.cli import main
 
 
 @pytest.fixture(scope="module")
@@ -250,7 +250,8 @@ def test_cli_errors_are_one_readable_line(tmp_path, capsys):
     code = main(["stylize", "no_such_photo.jpg", "-o", str(tmp_path / "x.png"), "--weights", "random"])
     assert code == 2
     err = capsys.readouterr().err
-    assert err.startswith("error:") and "neither a file nor a bundled name" in err
+    assert err.startswith("nstlib stylize: error: CONTENT no_such_photo.jpg: no such file, and not a bundled name")
+    assert len(err.strip().splitlines()) == 1 and not (tmp_path / "x.png").exists()
 
 
 def test_check_gram_exercise(capsys):

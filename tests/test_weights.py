@@ -3,8 +3,7 @@ import json
 import pytest
 import torch
 
-from nstlib import __main__ as cli
-from nstlib import models
+from nstlib import cli, models
 from nstlib import weights as W
 
 
@@ -81,11 +80,11 @@ def test_a_path_works_as_weights_too(tmp_home, tmp_path):
 def test_import_rejects_what_is_not_vgg(tmp_home, tmp_path):
     not_vgg = tmp_path / "resnet.pth"
     torch.save({"conv.weight": torch.zeros(8, 3, 3, 3)}, not_vgg)
-    with pytest.raises(ValueError, match="VGG16 has 13, VGG19 has 16"):
+    with pytest.raises(ValueError, match="not VGG16 or VGG19 weights.*has 1 3x3 convolution"):
         W.import_file(not_vgg)
     text = tmp_path / "notes.pth"
     text.write_text("not a checkpoint")
-    with pytest.raises(ValueError, match="not a PyTorch state dict"):
+    with pytest.raises(ValueError, match="not a PyTorch weights file"):
         W.import_file(text)
     with pytest.raises(FileNotFoundError):
         W.import_file(tmp_path / "missing.pth")

@@ -180,3 +180,39 @@ def test_both_ipywidgets_upload_shapes_are_read():
     assert widgets.upload_contents(()) == [] and widgets.upload_contents({}) == []
     with pytest.raises(TypeError, match="ipywidgets"):
         widgets.upload_contents("a.png")
+
+
+def test_a_bad_upload_is_explained_in_the_studio(studio):
+    _browser_uploads(studio.content_upload, "holiday.heic", b"not a picture Pillow reads")
+    studio.content.value = widgets.UPLOAD
+    studio.run(wait=True)
+    status = studio.status.value
+    assert status.startswith("<b>Error:</b> the uploaded file &#x27;holiday.heic&#x27; is not an image file")
+    assert "BytesIO" not in status and "Traceback" not in status and studio.result is None
+
+
+def test_an_image_address_becomes_the_content_and_the_style(studio, tmp_home, image_server):
+    studio.content.value = widgets.ADDRESS
+    studio.run(wait=True)
+    assert "type or paste an image address" in studio.status.value and studio.result is None
+    studio.content_address.value = image_server.base + "/red.png"
+    assert studio.content_image().size == (80, 60)
+    studio.style.value = widgets.ADDRESS
+    studio.style_address.value = image_server.base + "/page.html"
+    studio.run(wait=True)
+    assert "is not an image: the server sent text/html" in studio.status.value and studio.result is None
+    studio.style_address.value = image_server.base + "/red.png"
+    studio.run(wait=True)
+    assert studio.result is not None and "Done" in studio.status.value
+
+
+def test_save_to_a_bad_place_is_explained_and_loses_nothing(studio, tmp_path):
+    studio.run(wait=True)
+    keep = tmp_path / "keep.png"
+    keep.write_bytes(b"an older result")
+    studio.out_dir = tmp_path / "keep.png"  # a file where the folder should be
+    studio.save_button.click()
+    assert "Error:" in studio.status.value and "is a file" in studio.status.value
+    assert keep.read_bytes() == b"an older result"
+    path = studio.save(tmp_path / "mine.png")
+    assert path.is_file() and sorted(p.name for p in tmp_path.iterdir()) == ["keep.png", "mine.png"]

@@ -1,0 +1,58 @@
+"""What a training run leaves behind for people to follow: a CSV of the loss terms, one row per step, and
+preview pictures. The rows are the run record's own (``fast.TrainRecord.rows``), so the lesson plots a
+live run and a CSV from a long ``train-fast`` run the same way (``read_csv``).
+"""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+
+class CsvLog:
+    """Rows of a run, written as they come (flushed, so ``tail -f`` and a notebook can follow them).
+
+    ``start(rows)`` rewrites the file with the rows a resumed run already has: steps logged after its
+    checkpoint, by a run that was then killed, are dropped, so the curve continues from the checkpoint.
+    """
+
+    def __init__(self, path):
+        self.path = Path(path)
+        self._file = None
+        self._writer = None
+        self._columns = None
+
+    def start(self, rows: list[dict]) -> CsvLog:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._file = self.path.open("w", newline="")
+        self._columns = list(rows[0]) if rows else None
+        if rows:
+            self._writer = csv.DictWriter(self._file, fieldnames=self._columns)
+            self._writer.writeheader()
+            self._writer.writerows(rows)
+            self._file.flush()
+        return self
+
+    def add(self, row: dict) -> None:
+        if self._writer is None:
+            self._columns = list(row)
+            self._writer = csv.DictWriter(self._file, fieldnames=self._columns)
+            self._writer.writeheader()
+        self._writer.writerow(row)
+        self._file.flush()
+
+    def close(self) -> None:
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+
+
+def read_csv(path) -> list[dict]:
+    """The rows of a run's ``losses.csv``, numbers as numbers: what ``TrainRecord.rows`` holds."""
+    with Path(path).open(newline="") as f:
+        return [{k: int(v) if k in ("step", "epoch", "samples") else float(v) for k, v in row.items()}
+                for row in csv.DictReader(f)]
+
+
+def preview_path(run_dir, step: int) -> Path:
+    return Path(run_dir) / "previews" / f"step_{step:06d}.png"
