@@ -81,6 +81,7 @@ def main(argv=None) -> None:
     parser.add_argument("--gpu-batch", type=int, default=16)
     parser.add_argument("--workers", type=int, help="DataLoader workers per process (default: train-fast's)")
     parser.add_argument("--weights", default="offline")
+    parser.add_argument("--gpu-only", action="store_true", help="skip the CPU runs (on a GPU machine)")
     args = parser.parse_args(argv)
     if args.steps < 2 or args.batch % 2:
         parser.error("--steps must be at least 2 and --batch even")
@@ -91,12 +92,14 @@ def main(argv=None) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         make_photos(tmp / "photos")
-        one = train(tmp, "cpu1", args, processes=1, threads=cores)
-        two = train(tmp, "cpu2", args, processes=2, threads=max(1, cores // 2))
-        print(line(f"CPU, 1 process x {cores} threads", one))
-        print(line(f"CPU, 2 processes x {max(1, cores // 2)} threads (gloo)", two))
-        summary = (f"training at {args.crop} px on this CPU: 2 processes {two['crops_per_s']:.2f} crops/s vs 1 "
-                   f"process {one['crops_per_s']:.2f}: {two['crops_per_s'] / one['crops_per_s']:.2f}x")
+        summary = "no CPU runs (--gpu-only)"
+        if not args.gpu_only:
+            one = train(tmp, "cpu1", args, processes=1, threads=cores)
+            two = train(tmp, "cpu2", args, processes=2, threads=max(1, cores // 2))
+            print(line(f"CPU, 1 process x {cores} threads", one))
+            print(line(f"CPU, 2 processes x {max(1, cores // 2)} threads (gloo)", two))
+            summary = (f"training at {args.crop} px on this CPU: 2 processes {two['crops_per_s']:.2f} crops/s vs 1 "
+                       f"process {one['crops_per_s']:.2f}: {two['crops_per_s'] / one['crops_per_s']:.2f}x")
         if torch.cuda.is_available():
             name = torch.cuda.get_device_name(0)
             fp32 = train(tmp, "gpu32", args, device="cuda", precision="fp32", batch=args.gpu_batch)

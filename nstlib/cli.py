@@ -360,8 +360,11 @@ def settings_from_args(args):
     return settings
 
 
-def run_dir_for(output) -> Path:
-    """Where a run's checkpoint, losses.csv and previews go by default: beside the model, MODEL_run/."""
+def run_dir_for(output, resume=None) -> Path:
+    """Where a run's checkpoint, losses.csv and previews go by default: beside the model, MODEL_run/, or, when
+    resuming, the checkpoint's own folder, so that the loss curve goes on in the same losses.csv."""
+    if resume:
+        return Path(resume).parent
     output = Path(output)
     return output.with_name(f"{output.stem}_run")
 
@@ -388,7 +391,7 @@ def _cmd_train(args) -> int:
     # Everything typed is checked before the run (on every process under torchrun), not after it.
     _check_train_values(args)
     outputs.check_file(args.output, suffixes=(".pth", ".pt"), name="-o")
-    run_dir = Path(args.run_dir) if args.run_dir else run_dir_for(args.output)
+    run_dir = Path(args.run_dir) if args.run_dir else run_dir_for(args.output, args.resume)
     if run_dir.exists() and not run_dir.is_dir():
         raise UsageError(f"--run-dir {run_dir} is a file; give a folder for checkpoint.pth, losses.csv and previews/")
     outputs.check_folder(run_dir, name="--run-dir")
@@ -448,7 +451,7 @@ def _add_train_fast(subparsers) -> None:
                    help="auto (default): bf16 on a CUDA GPU that has it, else fp16 with a gradient scaler; "
                         "fp32 on a CPU or MPS")
     p.add_argument("--run-dir", help="folder for checkpoint.pth, losses.csv and previews/ (default: MODEL_run "
-                                     "beside the -o model)")
+                                     "beside the -o model; with --resume, the checkpoint's folder)")
     p.add_argument("--checkpoint", help="the checkpoint's path (default: RUN_DIR/checkpoint.pth)")
     p.add_argument("--checkpoint-every", type=int, default=200, help="steps between checkpoints (default 200)")
     p.add_argument("--preview-every", type=int, default=200,

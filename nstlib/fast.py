@@ -404,7 +404,7 @@ def _step(run: _Run, crops: torch.Tensor, stop_requested: bool):
     """One optimisation step on this process's crops. Returns the loss terms averaged over all processes,
     whether any process asked to stop, and whether the loss is finite (if not, the weights stay as they were)."""
     dev = run.ctx.device
-    crops = crops.to(dev, non_blocking=True)
+    crops = content.as_float(crops.to(dev, non_blocking=True))
     if run.channels_last:
         crops = crops.contiguous(memory_format=torch.channels_last)
     with _autocast(dev, run.dtype):

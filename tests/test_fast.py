@@ -39,7 +39,8 @@ def test_default_content_is_the_bundled_photos_cropped_reproducibly():
     data = content.ContentCrops(content.sources(None, crop=48), crop=48, seed=1)
     assert len(data) == len(fast.TRAIN_PHOTOS)
     crop, skipped = data[(0, 2)]
-    assert crop.shape == (3, 48, 48) and skipped == [] and 0 <= crop.min() and crop.max() <= 1
+    assert crop.shape == (3, 48, 48) and crop.dtype == torch.uint8 and skipped == []
+    assert 0 <= content.as_float(crop).min() and content.as_float(crop).max() <= 1 and crop.float().std() > 10
     assert torch.equal(crop, content.ContentCrops(content.sources(None, crop=48), crop=48, seed=1)[(0, 2)][0])
 
 

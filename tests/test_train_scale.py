@@ -142,7 +142,9 @@ def test_torchrun_two_processes_give_one_process_losses_and_only_rank_0_writes(p
 # --- resume and Ctrl-C ----------------------------------------------------------------------------------
 
 
-def test_resume_continues_the_loss_curve(tmp_path):
+@pytest.mark.parametrize("epoch_batches", [content.MIN_EPOCH_BATCHES, 1], ids=["within-an-epoch", "across-epochs"])
+def test_resume_continues_the_loss_curve(tmp_path, monkeypatch, epoch_batches):
+    monkeypatch.setattr(content, "MIN_EPOCH_BATCHES", epoch_batches)  # 1: the bundled photos make 3-step epochs
     _, whole = fast.train(steps=5, device="cpu", progress=False, **TINY)
     _, first = fast.train(steps=3, device="cpu", progress=False, run_dir=tmp_path, **TINY)
     ckpt = tmp_path / "checkpoint.pth"
@@ -151,6 +153,7 @@ def test_resume_continues_the_loss_curve(tmp_path):
     assert [r["total"] for r in resumed.rows] == pytest.approx([r["total"] for r in whole.rows], rel=1e-6)
     assert_same_losses(resumed.rows, whole.rows)
     assert train_log.read_csv(tmp_path / "losses.csv") == resumed.rows
+    assert (whole.epoch > 0) == (epoch_batches == 1)
 
 
 def _worker_with_rank(parent: int, rank: int) -> int:
@@ -262,6 +265,18 @@ def test_resume_on_the_command_line_takes_the_checkpoint_settings_and_the_option
     settings = settings_from_args(args)
     assert (settings.crop, settings.steps, settings.width, settings.style) == (40, 3, 4, "mosaic")
     assert settings.style_layers == fast.TrainSettings().style_layers  # tuples again, as in TrainSettings
+
+
+def test_resume_on_the_command_line_goes_on_in_the_checkpoints_run_folder(tmp_path, capsys):
+    from nstlib import cli
+
+    run = tmp_path / "first_run"
+    assert cli.main(["train-fast", *CLI, "--steps", "2", "--checkpoint-every", "1", "--preview-every", "0",
+                     "--run-dir", str(run), "-o", str(tmp_path / "first.pth")]) == 0
+    assert cli.main(["train-fast", "--resume", str(run / "checkpoint.pth"), "--steps", "3", "--no-progress",
+                     "-o", str(tmp_path / "again.pth")]) == 0
+    assert [r["step"] for r in train_log.read_csv(run / "losses.csv")] == [1, 2, 3]
+    assert not (tmp_path / "again_run").exists()
 
 
 def test_fp16_features_are_gram_multiplied_in_fp32():
