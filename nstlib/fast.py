@@ -656,32 +656,3 @@ def speed_table(seconds_fast: float, seconds_optimised: float) -> str:
     ratio = seconds_optimised / seconds_fast if seconds_fast > 0 else math.inf
     return f"feed-forward {seconds_fast * 1e3:.0f} ms vs optimisation {seconds_optimised:.1f} s: {ratio:.0f}x faster"
 
-
-# ------------------------------------------------------------------------------------------- exercises
-
-
-def check_checkerboard(answer: str) -> bool:
-    """Lesson 5 exercise: which upsampling leaves checkerboard artefacts?"""
-    normal = str(answer).strip().lower()
-    if normal.startswith("transpos"):
-        print("Right: with stride 2, a 3x3 transposed convolution gives some output pixels more kernel taps "
-              "than their neighbours, and the unevenness repeats every 2 pixels.")
-        return True
-    if normal.startswith("resize"):
-        print("Not quite: copying each pixel and then convolving treats every output pixel alike. "
-              "Look at the two pictures again.")
-        return False
-    print(f"Answer 'transposed' or 'resize' (got {answer!r}).")
-    return False
-
-
-def check_speedup(answer: float, fast_seconds: float, optimise_seconds: float) -> bool:
-    """Lesson 5 exercise: the speed-up of the feed-forward network over optimisation."""
-    truth = optimise_seconds / fast_seconds
-    if abs(answer - truth) <= 0.05 * truth:
-        print(f"Right: {truth:.0f}x. One forward pass of a small network against {optimise_seconds:.1f} s of "
-              f"forward and backward passes through VGG.")
-        return True
-    print(f"Not quite: {answer:.3g}. Divide the optimisation time by the feed-forward time "
-          f"({optimise_seconds:.2f} s / {fast_seconds:.4f} s).")
-    return False

@@ -392,14 +392,3 @@ def _error_html(error: Exception) -> str:
     what = str(error) if isinstance(error, UsageError) else f"{type(error).__name__}: {error}"
     return f"<b>Error:</b> {html.escape(what)}"
 
-
-def check_fast_run(studio: StyleStudio) -> bool:
-    """Lesson 6 exercise: did the last run use a trained fast model?"""
-    if studio.runs == 0 or studio.result is None:
-        print("Run the studio first (studio.run(wait=True)).")
-        return False
-    if studio.mode.value == "fast model" and studio.record is None:
-        print(f"Right: the '{studio.model.value}' network stylized the photo in one pass, no optimisation steps.")
-        return True
-    print("Not yet: the last run optimised the image. Set studio.mode.value = 'fast model' and run again.")
-    return False

@@ -107,16 +107,6 @@ def test_show_channels_pages_and_errors(small):
     assert A.check_channel(acts["conv1_1"], 63) == 63
 
 
-def test_check_functions_judge_right_and_wrong(capsys):
-    assert A.check_blank_fraction(A.blank_fraction)
-    assert not A.check_blank_fraction(lambda a: (a[0].flatten(1).amax(1) < 0).float().mean())
-    assert "exactly zero" in capsys.readouterr().out
-    fractions = {"a": {"conv1_1": 0.0, "conv5_1": 0.5}, "b": {"conv1_1": 0.1, "conv5_1": 0.3}}
-    assert A.check_sparsest_layer("conv5_1", fractions)
-    assert not A.check_sparsest_layer("conv1_1", fractions)
-    assert not A.check_sparsest_layer("conv9_1", fractions)
-
-
 def test_explore_draws_a_static_view_headless(small, monkeypatch):
     monkeypatch.setenv("NSTLIB_STATIC", "1")
     fig = A.explore(small, {"cat": "cat"}, layers=["conv1_1", "pool2"], size=64)

@@ -134,14 +134,6 @@ def test_top_samples_ranks_images_by_the_filter(offline_c21):
     assert ranking[0][1] >= ranking[1][1]
 
 
-def test_check_functions(capsys):
-    assert Fl.check_objective(lambda acts, c: acts[:, c].mean())
-    assert not Fl.check_objective(lambda acts, c: acts.mean())
-    assert not Fl.check_why_noise("b")
-    assert Fl.check_why_noise("c")
-    assert "Right" in capsys.readouterr().out
-
-
 def test_robust_objective_is_seeded_and_is_the_raw_objective_without_transformation(offline_c21):
     images = torch.rand(2, 3, 40, 40, generator=torch.Generator().manual_seed(1))
     a = Fl.robust_objective(offline_c21, images, "conv2_1", [3, 40], seed=4)

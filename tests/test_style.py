@@ -252,9 +252,3 @@ def test_cli_errors_are_one_readable_line(tmp_path, capsys):
     err = capsys.readouterr().err
     assert err.startswith("nstlib stylize: error: CONTENT no_such_photo.jpg: no such file, and not a bundled name")
     assert len(err.strip().splitlines()) == 1 and not (tmp_path / "x.png").exists()
-
-
-def test_check_gram_exercise(capsys):
-    assert style.check_gram(style.gram)
-    assert not style.check_gram(lambda f: style.gram(f) * f.shape[-1] * f.shape[-2])
-    assert "H·W" in capsys.readouterr().out
