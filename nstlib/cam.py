@@ -1,4 +1,4 @@
-"""Class activation maps: which part of the image made the network decide?
+"""Lesson 3: which part of the image made the network decide? Class activation maps.
 
 Grad-CAM (Selvaraju et al. 2017), Grad-CAM++ (Chattopadhyay et al. 2018) and the gradient-free Score-CAM
 (Wang et al. 2020) share one mechanism: ``nstlib.hooks.capture`` records a layer's output during one

@@ -1,4 +1,4 @@
-"""Fast feed-forward style transfer (Johnson et al. 2016; Ulyanov et al. 2016).
+"""Lesson 5: fast feed-forward style transfer (Johnson et al. 2016; Ulyanov et al. 2016).
 
 Optimising an image (lesson 4) takes hundreds of passes through VGG for every picture. Here a small
 image-to-image network learns, once per style, to do that transformation in a single pass: it is trained

@@ -1,4 +1,4 @@
-"""Neural style transfer (Gatys et al.): content loss, Gram-matrix style loss and total variation.
+"""Lesson 4: neural style transfer (Gatys et al.): content loss, Gram-matrix style loss and total variation.
 
 One normalisation, documented once, so weights mean the same thing on every image size, layer and network:
 
