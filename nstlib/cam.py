@@ -366,8 +366,6 @@ def grid(images, maps=None, boxes=None, titles=None, ncols: int = 4, size: float
 
     boxes: (N, 4) or (N, K, 4) as x0, y0, x1, y1 (x1, y1 exclusive), drawn as white rectangles.
     """
-    from matplotlib.patches import Rectangle
-
     from .plotting import show_images
 
     n = len(images)
@@ -375,9 +373,7 @@ def grid(images, maps=None, boxes=None, titles=None, ncols: int = 4, size: float
     fig = show_images(pictures, titles=titles, ncols=min(ncols, n), size=size, suptitle=suptitle)
     for i, ax in enumerate(fig.axes[:n]):
         if boxes is not None:
-            for x0, y0, x1, y1 in boxes[i].reshape(-1, 4).tolist():
-                ax.add_patch(Rectangle((x0 - 0.5, y0 - 0.5), x1 - x0, y1 - y0, fill=False, edgecolor="white",
-                                       linewidth=2, linestyle="--"))
+            _draw_boxes(ax, boxes[i])
         if maps is not None:
             m = maps[i].reshape(-1, *maps[i].shape[-2:])[0]
             y, x = divmod(int(m.argmax()), m.shape[-1])
@@ -385,5 +381,55 @@ def grid(images, maps=None, boxes=None, titles=None, ncols: int = 4, size: float
     return fig
 
 
+def _draw_boxes(ax, boxes) -> None:
+    """Object boxes, (4,) or (K, 4) as x0, y0, x1, y1 (x1, y1 exclusive), as dashed white rectangles."""
+    from matplotlib.patches import Rectangle  # matplotlib loads only when a picture is drawn
+
+    for x0, y0, x1, y1 in torch.as_tensor(boxes).reshape(-1, 4).tolist():
+        ax.add_patch(Rectangle((x0 - 0.5, y0 - 0.5), x1 - x0, y1 - y0, fill=False, edgecolor="white", linewidth=2,
+                               linestyle="--"))
+
+
+def grid_rows(images, rows: dict, boxes=None, titles=None, xlabels=None, columns: bool = False, size=3.0,
+              title_size=None, suptitle=None):
+    """Several maps of the same images side by side: one row per entry of ``rows`` (name -> maps (N, H, W)),
+    one column per image of ``images`` (N, 3, H, W); ``columns=True`` swaps the two. Returns the figure.
+
+    Each picture is the image with that map over it and the image's ``boxes`` ((N, 4) or (N, K, 4)) drawn.
+    titles, xlabels: nested lists, by entry then by image, of text above and below each picture. Without
+    ``titles`` each entry's name stands above its row (on the left) or above its column. size: one picture's
+    width, or (width, height), in inches.
+    """
+    import matplotlib.pyplot as plt  # matplotlib loads only when a picture is drawn
+
+    width, height = (size, size) if isinstance(size, (int, float)) else size
+    names, n = list(rows), len(images)
+    nrows, ncols = (n, len(names)) if columns else (len(names), n)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(width * ncols, height * nrows), squeeze=False)
+    for e, name in enumerate(names):
+        for i in range(n):
+            ax = axes[i, e] if columns else axes[e, i]
+            ax.imshow(overlay(images[i], rows[name][i]))
+            if boxes is not None:
+                _draw_boxes(ax, boxes[i])
+            if xlabels is not None:  # a label below needs the axes: hide only the ticks
+                ax.set_xticks([])
+                ax.set_yticks([])
+                ax.set_xlabel(xlabels[e][i])
+            else:
+                ax.set_axis_off()
+            if titles is not None:
+                ax.set_title(titles[e][i], fontsize=title_size)
+        if titles is None:
+            if columns:
+                axes[0, e].set_title(name, fontsize=title_size)
+            else:
+                axes[e, 0].set_title(name, loc="left", fontsize=title_size)
+    if suptitle:
+        fig.suptitle(suptitle)
+    fig.tight_layout()
+    return fig
+
+
 __all__ = ["TopK", "cam", "grad_cam", "grad_cam_pp", "score_cam", "METHODS", "default_layer", "conv_layers",
-           "top_classes", "class_index", "overlay", "show", "grid"]
+           "top_classes", "class_index", "overlay", "show", "grid", "grid_rows"]

@@ -65,29 +65,6 @@ def explorer(render, **controls):
     return render(**{name: _first(control) for name, control in controls.items()})
 
 
-PRESENTER_CSS = """
-<style>
-.jp-OutputArea-output, .widget-label, .widget-readout, .widget-dropdown select, .widget-button,
-.widget-toggle-button, .widget-html-content, .widget-upload { font-size: 17px !important; }
-.widget-button, .widget-toggle-button, .widget-upload { height: 38px !important; }
-.widget-label { min-width: 130px !important; }
-</style>
-"""
-
-
-def presenter_mode(on: bool = True):
-    """One call before class: large matplotlib fonts and larger widget text, readable on a projector."""
-    from .plotting import presenter_mode as figures
-
-    figures(on)
-    if on:
-        try:
-            from IPython.display import HTML, display
-        except ImportError:
-            return
-        display(HTML(PRESENTER_CSS))
-
-
 # ------------------------------------------------------------------------------------------- the studio
 
 UPLOAD = "(uploaded file)"
