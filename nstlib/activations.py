@@ -10,10 +10,13 @@ from __future__ import annotations
 
 import math
 
+import matplotlib
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
+from . import widgets
+from .images import sample, to_tensor  # the functions: ``images`` is a parameter name here
 from .layers import CHANNELS, check_layers, layer_names
 
 # ------------------------------------------------------------------------------------------- capturing
@@ -81,13 +84,11 @@ def zero_fraction(acts: torch.Tensor) -> float:
 
 def blank_fractions(model, images: dict, layers=None, size: int = 224, threshold: float = 0.0) -> dict:
     """{image name: {layer: blank fraction}} for several images (name -> PIL image, tensor or sample name)."""
-    from . import images as I
-
     param = next(model.parameters())
     out = {}
     for name, src in images.items():
-        src = I.sample(src) if isinstance(src, str) else src
-        x = src if isinstance(src, torch.Tensor) else I.to_tensor(src, size, param.device, param.dtype)
+        src = sample(src) if isinstance(src, str) else src
+        x = src if isinstance(src, torch.Tensor) else to_tensor(src, size, param.device, param.dtype)
         acts = capture_all(model, x.to(param.device, param.dtype), layers)
         out[name] = {layer: blank_fraction(t, threshold) for layer, t in acts.items()}
     return out
@@ -118,8 +119,6 @@ def show_channels(acts: dict, layer: str, page: int = 0, per_page: int = 32, nco
     ``page`` 0 shows channels 0 .. per_page - 1, page 1 the next ones, and so on. ``relu``: show what the
     next layer receives (negative values clipped to 0) rather than the raw conv output. Returns the figure.
     """
-    import matplotlib
-
     if layer not in acts:
         raise KeyError(f"no activations for layer {layer!r}; captured layers are: {', '.join(acts)}")
     t = acts[layer][0].clamp(min=0) if relu else acts[layer][0]
@@ -147,8 +146,6 @@ def show_channels(acts: dict, layer: str, page: int = 0, per_page: int = 32, nco
 
 def show_layers(acts: dict, layers=None, channels: int = 8, size: float = 1.9, cmap="viridis", relu: bool = True):
     """The first ``channels`` channels of several layers, one row per layer, labelled with name and size."""
-    import matplotlib
-
     layers = list(acts) if layers is None else layers
     fig, axes = plt.subplots(len(layers), channels, figsize=(size * channels + 1.5, size * len(layers)),
                              squeeze=False)
@@ -218,9 +215,6 @@ def explore(model, images: dict, layers=None, size: int = 224):
 
     images: {name: PIL image or sample name}. Activations are computed once per image and cached.
     """
-    from . import images as I
-    from . import widgets
-
     layers = conv_and_pool_layers(model.arch) if layers is None else check_layers(layers, model.arch)
     param = next(model.parameters())
     cache = {}
@@ -228,8 +222,8 @@ def explore(model, images: dict, layers=None, size: int = 224):
     def acts_for(name):
         if name not in cache:
             src = images[name]
-            src = I.sample(src) if isinstance(src, str) else src
-            cache[name] = capture_all(model, I.to_tensor(src, size, param.device, param.dtype), layers)
+            src = sample(src) if isinstance(src, str) else src
+            cache[name] = capture_all(model, to_tensor(src, size, param.device, param.dtype), layers)
         return cache[name]
 
     max_pages = max(CHANNELS) // 16

@@ -23,6 +23,7 @@ increase in confidence, deletion / insertion) and sanity-checks it.
 from __future__ import annotations
 
 import difflib
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -260,8 +261,6 @@ def _score_cam(model, x, target, layer, batch_size=64, channels=None, weighting=
             fell_back.append(i)
         maps.append(m)
     if fell_back:
-        import warnings
-
         warnings.warn(f"Score-CAM: for image(s) {fell_back[:10]}{' ...' if len(fell_back) > 10 else ''} no channel "
                       f"raised the confidence of the target class (every weight was negative), so their maps use "
                       f"the paper's softmax weighting instead of an empty map; pass weighting='softmax' to use it "
@@ -332,7 +331,7 @@ def overlay(image, heatmap, alpha: float = 0.5, colormap: str = "jet") -> np.nda
     image: (3, H, W) or (1, 3, H, W) tensor in [0, 1], PIL image or (H, W, 3) array; heatmap: (H, W) in [0, 1]
     (resized to the image if needed). alpha: how much of the colour map shows.
     """
-    import matplotlib
+    import matplotlib  # matplotlib (and plotting, which imports it) load only when a picture is drawn
 
     from .plotting import as_display_array
 
@@ -352,7 +351,7 @@ def overlay(image, heatmap, alpha: float = 0.5, colormap: str = "jet") -> np.nda
 
 def show(image, maps, titles=None, alpha=0.5, size=3.5, suptitle=None):
     """The image, then each map over it: one row, titles on top; returns the figure."""
-    from .plotting import show_images
+    from .plotting import show_images  # plotting imports matplotlib: only when a picture is drawn
 
     maps = list(maps) if isinstance(maps, (list, tuple)) else list(maps.reshape(-1, *maps.shape[-2:]))
     pictures = [image] + [overlay(image, m, alpha) for m in maps]
@@ -366,7 +365,7 @@ def grid(images, maps=None, boxes=None, titles=None, ncols: int = 4, size: float
 
     boxes: (N, 4) or (N, K, 4) as x0, y0, x1, y1 (x1, y1 exclusive), drawn as white rectangles.
     """
-    from .plotting import show_images
+    from .plotting import show_images  # plotting imports matplotlib: only when a picture is drawn
 
     n = len(images)
     pictures = [overlay(images[i], maps[i], alpha) if maps is not None else images[i] for i in range(n)]
