@@ -23,7 +23,7 @@ import math
 import numpy as np
 import torch
 
-from . import activations, cam, filters, models, style
+from . import activations, cam, cam_metrics, filters, models, style
 
 
 def feedback(ok: bool, message: str) -> bool:
@@ -171,11 +171,13 @@ def grade_channel_weights(model, x, target: int, layer: str, weights) -> bool:
 def grade_pointing_game(fn) -> bool:
     """``fn(heatmap (H, W), box (x0, y0, x1, y1))`` -> True when the map's peak is in the box."""
     heat = torch.zeros(10, 12)
-    cases = [((2, 3), (1, 1, 5, 5), True), ((2, 3), (3, 1, 6, 5), False), ((9, 11), (10, 8, 12, 10), True),
-             ((4, 5), (0, 0, 5, 4), False)]  # (row, column) of the peak; x1, y1 are exclusive
-    for (row, col), box, answer in cases:
+    # (row, column) of the peak and a box; the second catches rows and columns swapped, the last an x1 taken
+    # as inclusive. The answer is nstlib's own pointing game.
+    cases = [((2, 3), (1, 1, 5, 5)), ((2, 3), (3, 1, 6, 5)), ((9, 11), (10, 8, 12, 10)), ((4, 5), (0, 0, 5, 4))]
+    for (row, col), box in cases:
         h = heat.clone()
         h[row, col] = 1.0
+        answer = bool(cam_metrics.pointing_game(h[None], torch.tensor([box]))[0])
         try:
             got = bool(fn(h, torch.tensor(box)))
         except Exception as error:  # noqa: BLE001 - the student's code, reported not raised

@@ -131,8 +131,9 @@ def test_grade_gram(capsys):
     assert exercises.grade_gram(style.gram)
     said(capsys)
     assert not exercises.grade_gram(lambda f: style.gram(f) * f.shape[-1] * f.shape[-2])
-    assert "divided by H·W" in said(capsys)
+    assert "you divided by C instead of C·H·W" in said(capsys)
     assert not exercises.grade_gram(lambda f: style.gram(f) * f.shape[1])
+    assert "you divided by H·W instead of C·H·W" in said(capsys)
     assert not exercises.grade_gram(lambda f: style.gram(f)[0])
     assert "the shape is" in said(capsys)
 
