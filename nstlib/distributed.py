@@ -15,6 +15,9 @@ from dataclasses import dataclass
 import torch
 import torch.distributed as dist
 
+from . import env
+from .errors import UsageError
+
 
 @dataclass(frozen=True)
 class Context:
@@ -43,10 +46,7 @@ def is_main() -> bool:
 
 
 def _device_for(device, local_rank: int, distributed: bool) -> torch.device:
-    from .env import device as choose
-    from .errors import UsageError
-
-    dev = choose(device)
+    dev = env.device(device)
     if dev.type == "cuda" and dev.index is None:
         dev = torch.device("cuda", local_rank % torch.cuda.device_count()) if distributed else dev
     if distributed and dev.type not in ("cuda", "cpu"):

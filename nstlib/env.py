@@ -9,7 +9,10 @@ import random
 import numpy as np
 import torch
 
-from . import config
+from . import __version__, config
+from .errors import UsageError
+from .weights import WeightsUnavailable
+from .weights import resolve as resolve_weights  # ``weights`` is a parameter name here
 
 
 def device(prefer=None, *, option: str = "device") -> torch.device:
@@ -37,8 +40,6 @@ def _mps() -> bool:
 
 
 def _checked(choice: str, where: str) -> torch.device:
-    from .errors import UsageError
-
     said = f"{where}{choice}" if where.endswith("=") else f"{where} {choice}"
     here = ", ".join(["cpu"] + (["cuda"] if torch.cuda.is_available() else []) + (["mps"] if _mps() else []))
     try:
@@ -78,16 +79,13 @@ def in_colab() -> bool:
 
 def report(dev: torch.device | None = None, weights: str | None = None) -> str:
     """One short block: versions, device, threads, weights, smoke mode, and what to do on a CPU."""
-    import torchvision
-
-    from . import __version__
-    from . import weights as W
+    import torchvision  # only the report needs it, and it takes a while to load
 
     dev = dev or device()
     if weights is None:
         try:
-            weights = W.resolve("auto", download=False).summary()
-        except W.WeightsUnavailable:
+            weights = resolve_weights("auto", download=False).summary()
+        except WeightsUnavailable:
             weights = "none yet: run  python -m nstlib weights fetch offline  (or  fetch imagenet)"
     name = dev.type
     if dev.type == "cuda":

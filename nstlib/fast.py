@@ -1,4 +1,4 @@
-"""Fast feed-forward style transfer (Johnson et al. 2016; Ulyanov et al. 2016).
+"""Lesson 5: fast feed-forward style transfer (Johnson et al. 2016; Ulyanov et al. 2016).
 
 Optimising an image (lesson 4) takes hundreds of passes through VGG for every picture. Here a small
 image-to-image network learns, once per style, to do that transformation in a single pass: it is trained
@@ -20,16 +20,20 @@ import contextlib
 import json
 import math
 import os
+import pickle
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import torch
 import torch.nn.functional as F
+from PIL import Image, ImageSequence
 from torch import nn
+from tqdm.auto import tqdm
 
-from . import config, content, distributed, images, stopping, style, train_log
+from . import config, content, distributed, env, images, models, precision, stopping, style, textures, train_log
 from .errors import UsageError
+from .outputs import check_folder, check_image, image_format, replacing  # ``outputs`` names a run's reporter here
 
 DATA = Path(__file__).parent / "data"
 #: Photos the network trains on by default; "coffee" and "hopper" are held out to measure it on unseen images.
@@ -173,8 +177,6 @@ def _gram_safe(features: torch.Tensor) -> torch.Tensor:
 
 def style_image(spec, size: int) -> torch.Tensor:
     """A texture name, a sample name, a path or an image address -> (1, 3, H, W) style tensor."""
-    from . import textures
-
     if isinstance(spec, str) and spec in textures.names():
         return images.to_tensor(textures.draw(spec, size=size))
     return images.to_tensor(images.resolve(spec, kind="style"), size=size)
@@ -229,8 +231,6 @@ def save_checkpoint(path, net, optimizer, record: TrainRecord, scaler=None) -> P
 
 def read_checkpoint(path, device="cpu") -> dict:
     """A checkpoint written by ``save_checkpoint``; anything else is a UsageError that says what to give."""
-    import pickle
-
     path = Path(path).expanduser()
 
     def refuse(problem: str):
@@ -309,8 +309,6 @@ def train(settings: TrainSettings | None = None, *, device=None, run_dir: str | 
 
 def _prepare(settings: TrainSettings, ctx: distributed.Context, resume, verbose: bool) -> _Run:
     """Data first (a bad folder fails before VGG loads), then the network, optimiser, checkpoint and loss."""
-    from . import models, precision
-
     dev = ctx.device
     dtype = precision.train_dtype(dev, settings.precision)
     channels_last = dev.type == "cuda"  # what tensor cores want; on a CPU it makes reflection padding slower
@@ -481,8 +479,6 @@ class _Outputs:
     ranks get the same object with everything switched off."""
 
     def __init__(self, run: _Run, run_dir, checkpoint, checkpoint_every, preview_every, preview_image, progress):
-        from tqdm.auto import tqdm
-
         main, s = run.ctx.main, run.settings
         self.main, self._record = main, run.record
         self.checkpoint = Path(checkpoint) if checkpoint is not None and main else None
@@ -492,7 +488,7 @@ class _Outputs:
         self.preview_every = preview_every if main else 0
         self.seen_skipped = {p for p, _ in run.record.skipped}
         if self.preview_every:
-            from .plotting import LivePicture
+            from .plotting import LivePicture  # plotting loads matplotlib: only when previews are shown
 
             self.live = LivePicture()
             photo = preview_image if preview_image is not None else images.sample(HELD_OUT_PHOTOS[0])
@@ -540,13 +536,11 @@ class _Outputs:
 def export(net: TransformerNet, path, settings: dict, extra: dict | None = None) -> Path:
     """Save a trained network small: fp16 weights (.pth) and its settings beside it (.json), each written
     whole or not at all."""
-    from . import outputs
-
     path = Path(path)
     meta = {"width": net.width, "n_residual": net.n_residual, "settings": settings, **(extra or {})}
-    with outputs.replacing(path.with_suffix(".json")) as partial:
+    with replacing(path.with_suffix(".json")) as partial:
         partial.write_text(json.dumps(meta, indent=2, default=list))
-    with outputs.replacing(path) as partial:
+    with replacing(path) as partial:
         torch.save({k: v.half() if v.is_floating_point() else v for k, v in net.state_dict().items()}, partial)
     return path
 
@@ -573,9 +567,7 @@ def load(name_or_path: str | Path, device=None) -> TransformerNet:
     state = torch.load(path, map_location="cpu", weights_only=True)
     net.load_state_dict({k: v.float() for k, v in state.items()})
     net.meta = meta
-    from .env import device as choose
-
-    return net.eval().requires_grad_(False).to(choose(device))
+    return net.eval().requires_grad_(False).to(env.device(device))
 
 
 def pad_to_multiple(x: torch.Tensor, multiple: int = 4):
@@ -614,20 +606,16 @@ def stylize_animation(net: TransformerNet, src, out, size=None, overwrite: bool 
     ``out`` is checked before any frame is computed (``outputs``), and every file is written whole or not
     at all; the input is never written over unless ``overwrite``.
     """
-    from PIL import Image, ImageSequence
-
-    from . import outputs
-
     src = Path(src)
     if src.is_dir():
-        out = outputs.check_folder(out, inputs=[src], overwrite=overwrite)
+        out = check_folder(out, inputs=[src], overwrite=overwrite)
         paths = sorted(p for p in src.iterdir() if p.suffix.lower() in (".png", ".jpg", ".jpeg", ".bmp"))
         if not paths:
             raise images.ImageError(f"no .png/.jpg frames in {src}")
         for p in paths:
             images.save(stylize(net, p, size=size), out / f"{p.stem}.png")
         return out
-    out = outputs.check_image(out, inputs=[src], overwrite=overwrite, animated=True)
+    out = check_image(out, inputs=[src], overwrite=overwrite, animated=True)
     try:
         with Image.open(src) as gif:
             durations = []
@@ -639,15 +627,15 @@ def stylize_animation(net: TransformerNet, src, out, size=None, overwrite: bool 
         raise images.ImageError(f"{src} could not be read as an animation ({error})") from None
     batch = torch.cat([images.to_tensor(f, min_size=8) for f in frames])
     styled = [images.to_pil(t) for t in stylize(net, batch)]
-    with outputs.replacing(out) as partial:
-        styled[0].save(partial, format=outputs.image_format(out), save_all=True, append_images=styled[1:],
+    with replacing(out) as partial:
+        styled[0].save(partial, format=image_format(out), save_all=True, append_images=styled[1:],
                        duration=durations, loop=0)
     return out
 
 
 def sample_gif() -> Path:
     """The small animated GIF that scikit-image bundles."""
-    import skimage
+    import skimage  # slow to load, and only this needs it
 
     return Path(skimage.__file__).parent / "data" / "no_time_for_that_tiny.gif"
 
@@ -656,32 +644,3 @@ def speed_table(seconds_fast: float, seconds_optimised: float) -> str:
     ratio = seconds_optimised / seconds_fast if seconds_fast > 0 else math.inf
     return f"feed-forward {seconds_fast * 1e3:.0f} ms vs optimisation {seconds_optimised:.1f} s: {ratio:.0f}x faster"
 
-
-# ------------------------------------------------------------------------------------------- exercises
-
-
-def check_checkerboard(answer: str) -> bool:
-    """Lesson 5 exercise: which upsampling leaves checkerboard artefacts?"""
-    normal = str(answer).strip().lower()
-    if normal.startswith("transpos"):
-        print("Right: with stride 2, a 3x3 transposed convolution gives some output pixels more kernel taps "
-              "than their neighbours, and the unevenness repeats every 2 pixels.")
-        return True
-    if normal.startswith("resize"):
-        print("Not quite: copying each pixel and then convolving treats every output pixel alike. "
-              "Look at the two pictures again.")
-        return False
-    print(f"Answer 'transposed' or 'resize' (got {answer!r}).")
-    return False
-
-
-def check_speedup(answer: float, fast_seconds: float, optimise_seconds: float) -> bool:
-    """Lesson 5 exercise: the speed-up of the feed-forward network over optimisation."""
-    truth = optimise_seconds / fast_seconds
-    if abs(answer - truth) <= 0.05 * truth:
-        print(f"Right: {truth:.0f}x. One forward pass of a small network against {optimise_seconds:.1f} s of "
-              f"forward and backward passes through VGG.")
-        return True
-    print(f"Not quite: {answer:.3g}. Divide the optimisation time by the feed-forward time "
-          f"({optimise_seconds:.2f} s / {fast_seconds:.4f} s).")
-    return False

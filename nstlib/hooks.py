@@ -2,7 +2,8 @@
 
 One context manager, in the spirit of torch-cam's: forward hooks on the named modules, tensor hooks
 (never full backward hooks, which break on in-place ReLU) for gradients, and on exit, even after an
-exception, every hook removed and every module's train/eval flag restored.
+exception, every hook removed and every module's train/eval flag restored. ``eval_mode`` is the same
+train/eval switch without hooks.
 """
 
 from __future__ import annotations
@@ -86,6 +87,19 @@ def capture(model: nn.Module, layers, grads: bool = False, eval_mode: bool | Non
     finally:
         for handle in handles:
             handle.remove()
+        for module, was_training in flags.items():
+            module.training = was_training
+
+
+@contextmanager
+def eval_mode(model: nn.Module, on: bool = True):
+    """Inside the block ``model`` is in eval mode (``on=False``: train mode); on exit, even after an exception,
+    every submodule's own train/eval flag is put back. ``capture`` does the same around its hooks."""
+    flags = {module: module.training for module in model.modules()}
+    try:
+        model.train(not on)
+        yield model
+    finally:
         for module, was_training in flags.items():
             module.training = was_training
 

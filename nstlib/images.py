@@ -18,7 +18,7 @@ import numpy as np
 import torch
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from . import config
+from . import config, outputs, textures
 from .errors import UsageError
 
 #: The smallest side VGG can take: five 2x2 poolings need at least 32 pixels.
@@ -37,12 +37,10 @@ def resolve(src, *, kind: str = "image", folders: bool = False, option: str | No
     """What a user typed (a bundled photo or texture name, a file, an http(s) address, a folder where
     ``folders``) -> a PIL image or a local Path that ``load`` reads. The one resolver of the CLI, the fast
     models and the studio; ``option`` words the error for the command line (``--style``)."""
-    from . import textures
-
     if not isinstance(src, (str, os.PathLike)):
         return src  # already an image, an array or a tensor
     if is_url(src):
-        from . import urls
+        from . import urls  # urls imports this module (ImageError): a real cycle
 
         return urls.fetch(str(src).strip())
     path = Path(src).expanduser()
@@ -91,14 +89,14 @@ def sample(name: str = "cat", size=None) -> Image.Image:
         raise KeyError(f"no sample image called {name!r}; choose one of {', '.join(SAMPLES)}")
     package, key, _ = SAMPLES[name]
     if package == "skimage":
-        import skimage.data
+        import skimage.data  # slow to load: only these samples need it
 
         array = getattr(skimage.data, key)()
         if isinstance(array, tuple):  # stereo pairs: take the left view
             array = array[0]
         image = _from_array(np.asarray(array))
     else:
-        from matplotlib import cbook
+        from matplotlib import cbook  # matplotlib loads only for its own sample images
 
         with cbook.get_sample_data(key) as handle:
             image = _from_pil(Image.open(handle))
@@ -121,7 +119,7 @@ def load(src, size=None, max_size: int | None = None, min_size: int = MIN_SIZE) 
     """
     max_size = config.max_size() if max_size is None else max_size
     if is_url(src):
-        from . import urls
+        from . import urls  # urls imports this module (ImageError): a real cycle
 
         src = urls.fetch(src.strip())
     if isinstance(src, (str, os.PathLike)):
@@ -406,8 +404,6 @@ def save(tensor_or_image, path, overwrite: bool = True) -> Path:
     be written), and the file is written through a temporary file and renamed, so a failed write never
     leaves half a file. ``overwrite=False`` refuses to replace an existing file.
     """
-    from . import outputs
-
     path = outputs.check_image(path, overwrite_existing=overwrite)
     image = tensor_or_image if isinstance(tensor_or_image, Image.Image) else to_pil(tensor_or_image)
     with outputs.replacing(path) as partial:

@@ -12,8 +12,9 @@ from collections import OrderedDict
 import torch
 from torch import nn
 
-from . import weights as W
 from .layers import BLOCKS, CHANNELS, check_arch, check_layers, layer_names
+from .weights import CAFFE_BGR_MEAN, Source, _tv_weights, load_state  # ``weights`` is a parameter name here
+from .weights import resolve as resolve_weights
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
@@ -36,7 +37,7 @@ class CaffePreprocess(nn.Module):
 
     def __init__(self):
         super().__init__()
-        self.register_buffer("mean_bgr", torch.tensor(W.CAFFE_BGR_MEAN).view(1, 3, 1, 1))
+        self.register_buffer("mean_bgr", torch.tensor(CAFFE_BGR_MEAN).view(1, 3, 1, 1))
 
     def forward(self, x):
         return x.flip(1) * 255.0 - self.mean_bgr.to(x.dtype)
@@ -112,7 +113,7 @@ class VGGFeatures(nn.Module):
         return f"arch={self.arch}, weights={self.source.name if self.source else 'none'}"
 
 
-def _announce(source: W.Source, arch_asked: str, verbose: bool) -> None:
+def _announce(source: Source, arch_asked: str, verbose: bool) -> None:
     if not verbose:
         return
     note = ""
@@ -131,9 +132,9 @@ def vgg(arch: str = "vgg16", weights=None, last_layer: str | None = None, pool: 
     the printed line says so; ``model.arch`` is always the truth.
     """
     arch = check_arch(arch)
-    source = W.resolve(weights, arch)
+    source = resolve_weights(weights, arch)
     model = VGGFeatures(source.arch, last_layer, source.preprocessing, pool, source)
-    state = W.load_state(source)
+    state = load_state(source)
     if state:
         wanted = {f"features.{k}": v for k, v in state.items() if k.split(".")[0] in model.features._modules}
         missing, _ = model.load_state_dict(wanted, strict=False)
@@ -153,7 +154,7 @@ class VGGClassifier(nn.Module):
 
     def __init__(self, arch="vgg16"):
         super().__init__()
-        import torchvision.models as tvm
+        import torchvision.models as tvm  # slow to load: only the ImageNet classifier needs it
 
         self.arch = check_arch(arch)
         base = getattr(tvm, self.arch)(weights=None)
@@ -161,7 +162,7 @@ class VGGClassifier(nn.Module):
         self.features = named_features(self.arch)
         self.avgpool = base.avgpool
         self.classifier = base.classifier
-        self.categories = list(W._tv_weights(self.arch).meta["categories"])
+        self.categories = list(_tv_weights(self.arch).meta["categories"])
 
     def forward(self, x):
         x = self.avgpool(self.features(self.preprocess(x)))
@@ -170,9 +171,9 @@ class VGGClassifier(nn.Module):
 
 def imagenet_classifier(arch: str = "vgg16", device=None, verbose: bool = True) -> VGGClassifier:
     """The ImageNet classifier (needs the imagenet weights: ``python -m nstlib weights fetch imagenet``)."""
-    source = W.resolve("imagenet", arch)
+    source = resolve_weights("imagenet", arch)
     model = VGGClassifier(source.arch)
-    state = W.load_state(source)
+    state = load_state(source)
     model.features.load_state_dict({k: v for k, v in state.items() if not k.startswith(("classifier.", "hed."))})
     head = {k.removeprefix("classifier."): v for k, v in state.items() if k.startswith("classifier.")}
     model.classifier.load_state_dict(head)

@@ -13,6 +13,8 @@ import os
 import tempfile
 from pathlib import Path
 
+from PIL import Image
+
 from .errors import UsageError
 
 #: Image formats a course result is written in (those this Pillow can write are offered).
@@ -23,8 +25,6 @@ _ANIMATION_FORMATS = ("GIF", "PNG", "WEBP")
 
 def image_suffixes() -> dict[str, str]:
     """Extension -> Pillow format, for every image format nstlib writes."""
-    from PIL import Image
-
     Image.init()
     known = Image.registered_extensions()
     return {s: known[s] for s in _IMAGE_SUFFIXES if known.get(s) in Image.SAVE}

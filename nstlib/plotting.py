@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+import matplotlib
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
@@ -21,14 +22,32 @@ PRESENTER_RC = {
 }
 
 
-def presenter_mode(on: bool = True) -> None:
-    """Bigger fonts for a projector; ``presenter_mode(False)`` goes back to matplotlib's defaults."""
-    import matplotlib
+# Widget text (ipywidgets controls, the studio) as large as the figures' text.
+PRESENTER_CSS = """
+<style>
+.jp-OutputArea-output, .widget-label, .widget-readout, .widget-dropdown select, .widget-button,
+.widget-toggle-button, .widget-html-content, .widget-upload { font-size: 17px !important; }
+.widget-button, .widget-toggle-button, .widget-upload { height: 38px !important; }
+.widget-label { min-width: 130px !important; }
+</style>
+"""
 
+
+def presenter_mode(on: bool = True, widgets: bool = False) -> None:
+    """One call before class: figure fonts large enough for a projector; ``widgets=True`` also enlarges the
+    text of ipywidgets controls (the studio) in a notebook. ``presenter_mode(False)`` puts matplotlib's
+    default fonts back."""
     if on:
         matplotlib.rcParams.update(PRESENTER_RC)
     else:
         matplotlib.rcParams.update({k: matplotlib.rcParamsDefault[k] for k in PRESENTER_RC})
+        return
+    if widgets:
+        try:
+            from IPython.display import HTML, display  # optional: only a notebook has widgets to enlarge
+        except ImportError:
+            return
+        display(HTML(PRESENTER_CSS))
 
 
 def as_display_array(image) -> np.ndarray:

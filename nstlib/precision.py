@@ -12,6 +12,8 @@ import weakref
 
 import torch
 
+from .errors import UsageError
+
 
 def amp_dtype(device: torch.device, amp="auto"):
     """The autocast dtype for ``device``: bf16 where the hardware does it natively, else None (fp32)."""
@@ -36,8 +38,6 @@ def train_dtype(device: torch.device, precision: str = "auto"):
     auto: bf16 on a CUDA GPU that has it, else fp16 (with a gradient scaler); fp32 on a CPU and on MPS,
     where training in low precision is not faster and is less tested. bf16 is allowed on a CPU; fp16 needs CUDA.
     """
-    from .errors import UsageError
-
     def refuse(problem: str, fix: str):
         raise UsageError(f"precision={precision!r} {problem}; {fix}", cli=f"--precision {precision} {problem}; {fix}")
 

@@ -18,6 +18,7 @@ from pathlib import Path
 import torch
 from torch import nn
 from torch.nn import functional as F
+from tqdm.auto import tqdm
 
 from . import env, scenes
 
@@ -103,8 +104,6 @@ def accuracy(model: nn.Module, data: scenes.Scenes, batch: int = 256) -> float:
 
 def train(out=None, progress: bool = True, **overrides) -> dict:
     """Train from scratch, reproducibly; save the weights and a JSON of the settings and the result."""
-    from tqdm.auto import tqdm
-
     settings = {**DEFAULTS, **overrides}
     unknown = set(overrides) - set(DEFAULTS)
     if unknown:

@@ -1,4 +1,4 @@
-"""Neural style transfer (Gatys et al.): content loss, Gram-matrix style loss and total variation.
+"""Lesson 4: neural style transfer (Gatys et al.): content loss, Gram-matrix style loss and total variation.
 
 One normalisation, documented once, so weights mean the same thing on every image size, layer and network:
 
@@ -559,39 +559,3 @@ class _Preview:
         if self.every and self.live.handle is not None:
             self._show(x)
 
-
-# ------------------------------------------------------------------------------------------- exercises
-
-
-def check_gram(fn) -> bool:
-    """Exercise: ``fn(features)`` should return nstlib's normalised Gram matrix. Prints why if not."""
-    torch.manual_seed(0)
-    feats = torch.rand(1, 4, 5, 6)
-    got, want = fn(feats), gram(feats)
-    if tuple(got.shape) != tuple(want.shape):
-        print(f"Not yet: the shape is {tuple(got.shape)}, expected {tuple(want.shape)} (batch, C, C).")
-        return False
-    ratio = float(got.sum() / want.sum())
-    if torch.allclose(got.float(), want, rtol=1e-4, atol=1e-6):
-        print("Right: G = F Fᵀ / (C·H·W), the same for any image size.")
-        return True
-    for name, k in (("H·W", 4), ("C", 30), ("nothing", 120)):
-        if abs(ratio - k) < 1e-3 * k:
-            print(f"Almost: your Gram is {k}x too large: you divided by {name} instead of C·H·W.")
-            return False
-    print(f"Not yet: your values differ from F Fᵀ / (C·H·W) (ratio of sums {ratio:.3g}).")
-    return False
-
-
-def check_weight_mapping(answer: float, tutorial_weight: float, channels: int) -> bool:
-    """Exercise: a tutorial divides the Gram by C·H·W (as nstlib does) but averages the squared error over
-    the C² entries (``F.mse_loss``) instead of summing. Which nstlib-style weight on ``‖G − A‖²`` equals it?"""
-    want = tutorial_weight / channels**2
-    if math.isclose(answer, want, rel_tol=1e-3):
-        print(f"Right: {tutorial_weight:g} x mean over {channels}² entries = {want:.3g} x the sum.")
-        return True
-    if math.isclose(answer, tutorial_weight / channels, rel_tol=1e-3):
-        print("Almost: a C x C matrix has C² entries, not C.")
-    else:
-        print(f"Not yet: mean = sum / (number of entries); try again (got {answer:.3g}).")
-    return False

@@ -14,14 +14,16 @@ defaults do not depend on the scale of the weights.
 
 from __future__ import annotations
 
+import argparse
 import copy
 import os
 from pathlib import Path
 
 import torch
 
-from . import weights as W
+from . import weights
 from .layers import conv_names, torchvision_index
+from .models import IMAGENET_MEAN, IMAGENET_STD
 
 
 def _fold_caffe_into_first_conv(weight: torch.Tensor, bias: torch.Tensor):
@@ -31,10 +33,8 @@ def _fold_caffe_into_first_conv(weight: torch.Tensor, bias: torch.Tensor):
     BGR[c] = a[c] * z[c] + b[c] for the normalised RGB channel z[c]: scale the kernel, move the rest into the
     bias. Zero padding then stands for ImageNet's mean colour instead of Caffe's (within 1.1 of 255).
     """
-    from .models import IMAGENET_MEAN, IMAGENET_STD
-
     mean, std = torch.tensor(IMAGENET_MEAN), torch.tensor(IMAGENET_STD)
-    mean_bgr = torch.tensor(W.CAFFE_BGR_MEAN)
+    mean_bgr = torch.tensor(weights.CAFFE_BGR_MEAN)
     rgb_kernel = weight.flip(1)  # kernel input channels BGR -> RGB
     a = 255.0 * std  # per RGB channel
     b = 255.0 * mean - mean_bgr.flip(0)
@@ -51,9 +51,9 @@ def _identity_conv(channels: int) -> tuple[torch.Tensor, torch.Tensor]:
 
 def imagenet_standin_state(arch: str = "vgg16", seed: int = 0) -> dict[str, torch.Tensor]:
     """The stand-in's state dict with torchvision's keys (features.0.weight ... classifier.6.bias)."""
-    import torchvision.models as tvm
+    import torchvision.models as tvm  # slow to load: only the stand-in needs it
 
-    offline = W.load_state(W.resolve("offline"))
+    offline = weights.load_state(weights.resolve("offline"))
     torch.manual_seed(seed)
     state = getattr(tvm, arch)(weights=None).state_dict()  # torchvision's own keys, shapes and random init
     index = torchvision_index(arch)
@@ -73,10 +73,10 @@ def imagenet_standin(arch: str = "vgg16", torch_home: str | os.PathLike | None =
     """Write the stand-in where torchvision's hub cache expects the real file (under ``torch_home``, else
     TORCH_HOME / the default), and return its path. Refuses to overwrite a real published file."""
     if torch_home is not None:
-        target = Path(torch_home) / "hub" / "checkpoints" / W.imagenet_source(arch).path.name
+        target = Path(torch_home) / "hub" / "checkpoints" / weights.imagenet_source(arch).path.name
     else:
-        target = W.imagenet_source(arch).path
-    if target.is_file() and W.published_file(target):
+        target = weights.imagenet_source(arch).path
+    if target.is_file() and weights.published_file(target):
         raise FileExistsError(f"{target} holds torchvision's real weights; write the stand-in under another "
                               f"TORCH_HOME")
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -105,8 +105,6 @@ def rescaled(model, factor: float):
 
 
 def _main(argv=None) -> int:
-    import argparse
-
     parser = argparse.ArgumentParser(prog="python -m nstlib.testing",
                                      description="Write the ImageNet stand-in (NOT ImageNet) for CI.")
     parser.add_argument("torch_home", help="a TORCH_HOME of its own, never your real one")

@@ -14,8 +14,12 @@ import io
 import os
 import socket
 import tempfile
+import urllib.error
+import urllib.request
 from pathlib import Path
 from urllib.parse import urlparse
+
+from PIL import Image, UnidentifiedImageError
 
 from . import config
 from .images import ImageError
@@ -56,9 +60,6 @@ def fetch(url: str, timeout: float | None = None, max_bytes: int | None = None) 
 
 
 def _download(url, host, timeout, max_bytes) -> tuple[bytes, str]:
-    import urllib.error
-    import urllib.request
-
     limit = f"{max_bytes / 1e6:g} MB"
     try:
         request = urllib.request.Request(url, headers=_HEADERS)
@@ -93,8 +94,6 @@ def _download(url, host, timeout, max_bytes) -> tuple[bytes, str]:
 
 
 def _image_format(url, data: bytes, content_type: str) -> str:
-    from PIL import Image, UnidentifiedImageError
-
     try:
         with Image.open(io.BytesIO(data)) as image:
             return image.format or "PNG"

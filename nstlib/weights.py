@@ -8,13 +8,18 @@ command to run. Every fetch is sha256-checked.
 from __future__ import annotations
 
 import hashlib
+import http.client
+import io
 import json
 import os
+import pickle
 import re
 import shutil
 import socket
 import subprocess
 import sys
+import urllib.error
+import urllib.request
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +27,7 @@ from urllib.parse import urlparse
 
 import numpy as np
 import torch
+from tqdm.auto import tqdm
 
 from . import config
 from .layers import BLOCKS, check_arch, conv_names, torchvision_index
@@ -71,7 +77,7 @@ class Source:
 
 
 def _tv_weights(arch: str):
-    import torchvision.models as tvm
+    import torchvision.models as tvm  # slow to load: only the ImageNet weights need it
 
     return {"vgg16": tvm.VGG16_Weights.IMAGENET1K_V1, "vgg19": tvm.VGG19_Weights.IMAGENET1K_V1}[arch]
 
@@ -236,12 +242,6 @@ def download(url: str, target: Path, sha256_prefix: str, progress: bool = True,
 
     Errors are ``WeightsUnavailable`` with what went wrong and what to do; no partial file is ever kept.
     """
-    import http.client
-    import urllib.error
-    import urllib.request
-
-    from tqdm.auto import tqdm
-
     timeout = config.download_timeout() if timeout is None else timeout
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -351,7 +351,7 @@ def convert_hed_h5(h5_file) -> dict[str, torch.Tensor]:
     Keras kernels are (kh, kw, in, out); torch wants (out, in, kh, kw). Both are cross-correlations, so
     only the axes move; the kernels are not flipped.
     """
-    import h5py
+    import h5py  # only converting the offline pack needs it
 
     state = {}
     names = iter(conv_names("vgg16"))
@@ -373,8 +373,6 @@ def convert_hed_h5(h5_file) -> dict[str, torch.Tensor]:
 
 
 def _convert_offline(origin: Path, target: Path) -> None:
-    import io
-
     if not origin.is_file():
         raise FileNotFoundError(f"no such file: {origin}")
     state = convert_hed_h5(io.BytesIO(_read_h5_bytes(origin)))
@@ -429,8 +427,6 @@ def import_file(path: str | os.PathLike, name: str | None = None, preprocessing:
 
 def load_state_file(path: Path) -> dict:
     """A state dict from a file, loaded with ``weights_only=True``: unpickling anything else can run code."""
-    import pickle
-
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
     except IsADirectoryError:

@@ -16,6 +16,8 @@ which is how the tests use it; with no front end, ``show()`` runs the defaults o
 
 from __future__ import annotations
 
+import base64
+import html
 import io
 import os
 import threading
@@ -24,7 +26,8 @@ from pathlib import Path
 
 import torch
 
-from . import config, images, textures
+from . import config, env, fast, images, style, textures
+from .errors import UsageError
 
 
 def _flag(name: str) -> bool:
@@ -65,29 +68,6 @@ def explorer(render, **controls):
     return render(**{name: _first(control) for name, control in controls.items()})
 
 
-PRESENTER_CSS = """
-<style>
-.jp-OutputArea-output, .widget-label, .widget-readout, .widget-dropdown select, .widget-button,
-.widget-toggle-button, .widget-html-content, .widget-upload { font-size: 17px !important; }
-.widget-button, .widget-toggle-button, .widget-upload { height: 38px !important; }
-.widget-label { min-width: 130px !important; }
-</style>
-"""
-
-
-def presenter_mode(on: bool = True):
-    """One call before class: large matplotlib fonts and larger widget text, readable on a projector."""
-    from .plotting import presenter_mode as figures
-
-    figures(on)
-    if on:
-        try:
-            from IPython.display import HTML, display
-        except ImportError:
-            return
-        display(HTML(PRESENTER_CSS))
-
-
 # ------------------------------------------------------------------------------------------- the studio
 
 UPLOAD = "(uploaded file)"
@@ -120,17 +100,13 @@ async function snapshot(quality) {
 
 def webcam_available() -> bool:
     """Snapshots need a bridge from Python to the browser's camera: Colab has one; JupyterLab has none."""
-    from .env import in_colab
-
-    return in_colab()
+    return env.in_colab()
 
 
 def webcam_snapshot(quality: float = 0.9):
     """One photo from the webcam (the browser asks for permission first) as an RGB PIL image. Colab only."""
-    import base64
-
     try:
-        from google.colab.output import eval_js
+        from google.colab.output import eval_js  # Colab only
     except ImportError:
         raise RuntimeError("a webcam snapshot needs Colab's browser bridge; here, take a photo with your camera "
                            "app and choose it with the Upload button") from None
@@ -172,8 +148,6 @@ def upload_contents(value) -> list[tuple[str, bytes]]:
 def _uploaded_image(upload):
     """The last file of an ipywidgets FileUpload (ipywidgets 7 or 8) as a PIL image (``images.load``'s checks
     and messages, with the file's own name in them)."""
-    from .errors import UsageError
-
     files = upload_contents(upload.value)
     if not files:
         raise UsageError("choose a file with the upload button first")
@@ -186,8 +160,6 @@ def _uploaded_image(upload):
 
 def _addressed_image(text):
     """The image at the address typed into the studio (downloaded once, ``images.resolve``)."""
-    from .errors import UsageError
-
     value = (text.value or "").strip()
     if not value:
         raise UsageError("type or paste an image address (https://...) into the address box first")
@@ -201,9 +173,20 @@ class StyleStudio:
 
     def __init__(self, size: int | None = None, steps: int | None = None, weights=None, device=None,
                  preview_every: int = 5, out_dir: str | Path = "out"):
-        import ipywidgets as w
-
-        from . import fast, style
+        from ipywidgets import (  # optional: only a live studio needs it
+            HTML,
+            Button,
+            Dropdown,
+            FileUpload,
+            FloatLogSlider,
+            HBox,
+            Image,
+            IntSlider,
+            Layout,
+            Text,
+            ToggleButtons,
+            VBox,
+        )
 
         self.weights, self.device, self.preview_every = weights, device, preview_every
         self.out_dir = Path(out_dir)
@@ -214,39 +197,39 @@ class StyleStudio:
         self._stop = threading.Event()
         self._lock = threading.Lock()
 
-        look = {"style": {"description_width": "140px"}, "layout": w.Layout(width="400px")}
-        upload_layout = {"layout": w.Layout(width="200px", margin="0 0 0 144px")}
+        look = {"style": {"description_width": "140px"}, "layout": Layout(width="400px")}
+        upload_layout = {"layout": Layout(width="200px", margin="0 0 0 144px")}
         sources = [UPLOAD, ADDRESS] + ([WEBCAM] if webcam_available() else [])
-        self.content = w.Dropdown(options=images.sample_names() + sources, value="cat", description="Content", **look)
-        self.content_upload = w.FileUpload(accept="image/*", multiple=False, description="Upload content",
-                                           **upload_layout)
-        self.content_address = w.Text(placeholder="or paste an image address: https://...", description="Address",
-                                      **look)
-        self.style = w.Dropdown(options=textures.names() + images.sample_names() + [UPLOAD, ADDRESS],
-                                value=textures.DEFAULT, description="Style", **look)
-        self.style_upload = w.FileUpload(accept="image/*", multiple=False, description="Upload style", **upload_layout)
-        self.style_address = w.Text(placeholder="or paste an image address: https://...", description="Address",
+        self.content = Dropdown(options=images.sample_names() + sources, value="cat", description="Content", **look)
+        self.content_upload = FileUpload(accept="image/*", multiple=False, description="Upload content",
+                                         **upload_layout)
+        self.content_address = Text(placeholder="or paste an image address: https://...", description="Address",
                                     **look)
+        self.style = Dropdown(options=textures.names() + images.sample_names() + [UPLOAD, ADDRESS],
+                              value=textures.DEFAULT, description="Style", **look)
+        self.style_upload = FileUpload(accept="image/*", multiple=False, description="Upload style", **upload_layout)
+        self.style_address = Text(placeholder="or paste an image address: https://...", description="Address",
+                                  **look)
         models = fast.available()
-        self.mode = w.ToggleButtons(options=["optimise", "fast model"], value="optimise", description="Method",
-                                    style=look["style"])
-        self.model = w.Dropdown(options=models, value=models[0] if models else None, description="Fast model",
-                                **look)
-        self.style_weight = w.FloatLogSlider(value=style.STYLE_WEIGHT, base=10, min=-1, max=2, step=0.1,
-                                             description="Style weight", **look)
-        self.content_weight = w.FloatLogSlider(value=style.CONTENT_WEIGHT, base=10, min=-1, max=1, step=0.1,
-                                               description="Content weight", **look)
-        self.tv_weight = w.FloatLogSlider(value=style.TV_WEIGHT, base=10, min=-2, max=2, step=0.1,
-                                          description="TV weight", **look)
-        self.size = w.IntSlider(value=size or config.pick(256, 64), min=64, max=768, step=32, description="Size",
-                                **look)
-        self.steps = w.IntSlider(value=steps or config.pick(60, 3), min=1, max=400, description="Steps", **look)
-        self.run_button = w.Button(description="Run", button_style="success", icon="play")
-        self.stop_button = w.Button(description="Stop", button_style="danger", icon="stop", disabled=True)
-        self.save_button = w.Button(description="Save", icon="download", disabled=True)
-        self.status = w.HTML(value="Choose a content and a style, then press Run.")
-        self.preview = w.Image(format="png", layout=w.Layout(width="512px", height="auto", object_fit="contain",
-                                                             border="1px solid #ccc"))
+        self.mode = ToggleButtons(options=["optimise", "fast model"], value="optimise", description="Method",
+                                  style=look["style"])
+        self.model = Dropdown(options=models, value=models[0] if models else None, description="Fast model",
+                              **look)
+        self.style_weight = FloatLogSlider(value=style.STYLE_WEIGHT, base=10, min=-1, max=2, step=0.1,
+                                           description="Style weight", **look)
+        self.content_weight = FloatLogSlider(value=style.CONTENT_WEIGHT, base=10, min=-1, max=1, step=0.1,
+                                             description="Content weight", **look)
+        self.tv_weight = FloatLogSlider(value=style.TV_WEIGHT, base=10, min=-2, max=2, step=0.1,
+                                        description="TV weight", **look)
+        self.size = IntSlider(value=size or config.pick(256, 64), min=64, max=768, step=32, description="Size",
+                              **look)
+        self.steps = IntSlider(value=steps or config.pick(60, 3), min=1, max=400, description="Steps", **look)
+        self.run_button = Button(description="Run", button_style="success", icon="play")
+        self.stop_button = Button(description="Stop", button_style="danger", icon="stop", disabled=True)
+        self.save_button = Button(description="Save", icon="download", disabled=True)
+        self.status = HTML(value="Choose a content and a style, then press Run.")
+        self.preview = Image(format="png", layout=Layout(width="512px", height="auto", object_fit="contain",
+                                                         border="1px solid #ccc"))
         self.preview.value = _png(images.resize(self.content_image(), 512))
 
         self.run_button.on_click(lambda _: self.run())
@@ -254,11 +237,11 @@ class StyleStudio:
         self.save_button.on_click(lambda _: self._save_clicked())
         self.mode.observe(lambda _: self._sync_mode(), names="value")
         self._sync_mode()
-        controls = w.VBox([self.content, self.content_upload, self.content_address, self.style, self.style_upload,
-                           self.style_address, self.mode, self.model,
-                           self.style_weight, self.content_weight, self.tv_weight, self.size, self.steps,
-                           w.HBox([self.run_button, self.stop_button, self.save_button]), self.status])
-        self.widget = w.HBox([controls, self.preview])
+        controls = VBox([self.content, self.content_upload, self.content_address, self.style, self.style_upload,
+                         self.style_address, self.mode, self.model,
+                         self.style_weight, self.content_weight, self.tv_weight, self.size, self.steps,
+                         HBox([self.run_button, self.stop_button, self.save_button]), self.status])
+        self.widget = HBox([controls, self.preview])
 
     # ------------------------------------------------------------------------------------------- inputs
 
@@ -313,8 +296,6 @@ class StyleStudio:
         self.preview.value = _png(image)
 
     def _work(self):
-        from . import fast, style
-
         start = time.perf_counter()
         try:
             content = self.content_image()
@@ -385,21 +366,6 @@ class StyleStudio:
 
 def _error_html(error: Exception) -> str:
     """What went wrong, for the status line: a user's mistake in plain words, anything else with its type."""
-    import html
-
-    from .errors import UsageError
-
     what = str(error) if isinstance(error, UsageError) else f"{type(error).__name__}: {error}"
     return f"<b>Error:</b> {html.escape(what)}"
 
-
-def check_fast_run(studio: StyleStudio) -> bool:
-    """Lesson 6 exercise: did the last run use a trained fast model?"""
-    if studio.runs == 0 or studio.result is None:
-        print("Run the studio first (studio.run(wait=True)).")
-        return False
-    if studio.mode.value == "fast model" and studio.record is None:
-        print(f"Right: the '{studio.model.value}' network stylized the photo in one pass, no optimisation steps.")
-        return True
-    print("Not yet: the last run optimised the image. Set studio.mode.value = 'fast model' and run again.")
-    return False

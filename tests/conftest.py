@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from nstlib import models
+from nstlib import models, weights
 
 
 @pytest.fixture
@@ -11,6 +11,12 @@ def tmp_home(tmp_path, monkeypatch):
     monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))
     monkeypatch.delenv("NSTLIB_WEIGHTS", raising=False)
     return tmp_path
+
+
+@pytest.fixture
+def no_network(monkeypatch):
+    """Every check for a network answers "none": the paths students take in a class with no network."""
+    monkeypatch.setattr(weights, "network_available", lambda *a, **k: False)
 
 
 @pytest.fixture(scope="session")

@@ -7,7 +7,7 @@ import torch
 import torchvision
 from torch import nn
 
-from nstlib import cam, hooks, models, scenes
+from nstlib import cam, cam_metrics, hooks, models, scenes
 from nstlib import shapes_classifier as sc
 
 
@@ -79,8 +79,8 @@ def test_each_method_finds_the_right_patch(method):
     red = cam.cam(model, x, "red", method)
     green = cam.cam(model, x, 1, method)
     assert red.shape == green.shape == (1, 32, 32)
-    assert cam.pointing_game(red, torch.tensor([[4, 4, 12, 12]])).item()
-    assert cam.pointing_game(green, torch.tensor([[20, 18, 30, 28]])).item()
+    assert cam_metrics.pointing_game(red, torch.tensor([[4, 4, 12, 12]])).item()
+    assert cam_metrics.pointing_game(green, torch.tensor([[20, 18, 30, 28]])).item()
     assert red.min() == 0 and red.max() == 1
 
 
@@ -230,27 +230,27 @@ def test_shipped_classifier_is_accurate_and_gradcam_finds_the_object(shapes_trai
     data = sc.heldout(60)
     assert sc.accuracy(shapes_trained, data) > 0.9
     maps = cam.grad_cam(shapes_trained, data.images, data.labels)
-    hits = cam.pointing_game(maps, data.boxes).float().mean()
-    random_hits = cam.pointing_game(cam.random_maps(maps), data.boxes).float().mean()
+    hits = cam_metrics.pointing_game(maps, data.boxes).float().mean()
+    random_hits = cam_metrics.pointing_game(cam_metrics.random_maps(maps), data.boxes).float().mean()
     assert hits > 0.8 and hits > random_hits + 0.3
 
 
 def test_evaluate_gradcam_beats_the_baselines(shapes_trained):
     data = sc.heldout(24, seed=1)
-    results = cam.evaluate(shapes_trained, data.images, data.boxes, data.labels, methods=("gradcam",),
+    results = cam_metrics.evaluate(shapes_trained, data.images, data.boxes, data.labels, methods=("gradcam",),
                            steps=8, progress=False)
     assert set(results) == {"gradcam", "random", "inverted gradcam"}
-    assert all(cam.beats(results).values()), cam.format_table(results)
+    assert all(cam_metrics.beats(results).values()), cam_metrics.format_table(results)
 
 
 def test_randomised_model_changes_the_map(shapes_trained):
     data = sc.heldout(8, seed=2)
     before = cam.grad_cam(shapes_trained, data.images, data.labels)
-    same = cam.grad_cam(cam.randomized(shapes_trained, []), data.images, data.labels)
+    same = cam.grad_cam(cam_metrics.randomized(shapes_trained, []), data.images, data.labels)
     assert torch.allclose(before, same)
-    scrambled = cam.randomized(shapes_trained, ["classifier", "conv4_2", "conv4_1"])
+    scrambled = cam_metrics.randomized(shapes_trained, ["classifier", "conv4_2", "conv4_1"])
     after = cam.grad_cam(scrambled, data.images, data.labels)
-    assert cam.rank_correlation(before, after).mean() < 0.5
+    assert cam_metrics.rank_correlation(before, after).mean() < 0.5
     assert torch.allclose(before, cam.grad_cam(shapes_trained, data.images, data.labels))  # original untouched
 
 

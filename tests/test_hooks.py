@@ -34,6 +34,20 @@ def test_hooks_are_removed_and_flags_restored_after_an_exception():
     assert net.training and net[0].training and not net[3].training
 
 
+def test_eval_mode_switches_every_module_and_puts_each_flag_back_after_an_exception():
+    net = tiny_net()
+    net.train()
+    net[3].eval()  # a mixed state must come back exactly
+    with pytest.raises(RuntimeError, match="boom"):
+        with hooks.eval_mode(net):
+            assert not any(m.training for m in net.modules())
+            raise RuntimeError("boom")
+    assert net.training and net[0].training and not net[3].training
+    with hooks.eval_mode(net, on=False):
+        assert all(m.training for m in net.modules())
+    assert not net[3].training and hooks.active_hooks(net) == 0
+
+
 def test_layer_errors_list_the_valid_names():
     net = tiny_net()
     with pytest.raises(KeyError, match="Valid names are: 0, 1, 2, 3, 4"):

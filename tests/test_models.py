@@ -76,9 +76,8 @@ def test_the_chosen_weights_are_announced_in_one_line(capsys):
     assert len(out) == 1 and "random-vgg16" in out[0]
 
 
-def test_vgg19_falls_back_to_offline_vgg16_and_says_so(tmp_path, monkeypatch, capsys):
+def test_vgg19_falls_back_to_offline_vgg16_and_says_so(tmp_path, monkeypatch, capsys, no_network):
     monkeypatch.setenv("TORCH_HOME", str(tmp_path))  # no ImageNet weights in this cache
-    monkeypatch.setattr(W, "network_available", lambda *a, **k: False)
     model = models.vgg("vgg19", "auto", last_layer="relu1_1")
     assert model.arch == "vgg16" and model.source.name == "offline-vgg16"
     assert "VGG19 was asked for" in capsys.readouterr().out

@@ -61,3 +61,20 @@ def test_notebooks_link_to_the_next_lesson(path):
     later = [p.name for p in NOTEBOOKS if p.name > path.name]
     if later:
         assert later[0] in text, f"{path.name} should link to {later[0]}"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_every_exercise_has_a_hidden_solution_right_after_it(path):
+    cells = load(path)["cells"]
+    graded = [i for i, c in enumerate(cells) if c["cell_type"] == "code" and "exercises.grade_" in source(c)]
+    for i in graded:
+        after = next((c for c in cells[i + 1:] if c["cell_type"] == "markdown"), None)
+        assert after is not None and source(after).startswith("<details><summary>Solution</summary>"), \
+            f"{path.name} cell {i} is an exercise without a hidden solution in the markdown cell after it"
+
+
+def test_every_lesson_with_exercises_grades_them_from_nstlib_exercises():
+    for path in NOTEBOOKS:
+        text = "\n".join(source(c) for c in load(path)["cells"] if c["cell_type"] == "code")
+        if "## Exercise" in "\n".join(source(c) for c in load(path)["cells"] if c["cell_type"] == "markdown"):
+            assert "exercises.grade_" in text, f"{path.name} has exercises but no grader from nstlib.exercises"

@@ -38,3 +38,28 @@ def test_show_rows_draws_one_labelled_row_per_entry_pixel_by_pixel():
     assert shown.get_interpolation() == "nearest"
     assert shown.get_array().shape == (12, 12, 3)
     matplotlib.pyplot.close(fig)
+
+
+def test_grid_rows_draws_one_row_per_entry_with_titles_labels_and_boxes():
+    from nstlib import cam
+
+    images = torch.rand(3, 3, 16, 16)
+    rows = {"gradcam": torch.rand(3, 16, 16), "scorecam": torch.rand(3, 16, 16)}
+    boxes = torch.tensor([[1, 1, 5, 5], [2, 2, 8, 8], [0, 0, 16, 16]])
+    fig = cam.grid_rows(images, rows, boxes=boxes)
+    axes = fig.axes
+    assert len(axes) == 6 and fig.get_size_inches().tolist() == [9.0, 6.0]
+    assert [axes[0].get_title(loc="left"), axes[3].get_title(loc="left")] == ["gradcam", "scorecam"]
+    assert all(len(ax.patches) == 1 for ax in axes)
+    assert (axes[1].patches[0].get_width(), axes[1].patches[0].get_xy()) == (6, (1.5, 1.5))
+    matplotlib.pyplot.close(fig)
+
+    titles = [["a", "b", "c"], ["d", "e", "f"]]
+    labels = [["1", "2", "3"], ["4", "5", "6"]]
+    fig = cam.grid_rows(images, rows, titles=titles, xlabels=labels, columns=True, size=(2, 3))
+    axes = fig.axes  # 3 rows (images) x 2 columns (entries), row by row
+    assert fig.get_size_inches().tolist() == [4.0, 9.0]
+    assert [ax.get_title() for ax in axes] == ["a", "d", "b", "e", "c", "f"]
+    assert [ax.get_xlabel() for ax in axes] == ["1", "4", "2", "5", "3", "6"]
+    assert not any(ax.patches for ax in axes)
+    matplotlib.pyplot.close(fig)

@@ -211,6 +211,25 @@ def test_several_styles_blend(pictures, model):
     assert image.shape == (1, 3, 43, 64) and record.stopped == "finished"
 
 
+def test_style_blend_weights_the_style_targets_and_pull_the_result_towards_the_heavier_style(pictures, model):
+    strokes, waves = textures.draw("strokes", 64), textures.draw("waves", 64)
+    content, a, b = (images.to_tensor(p) for p in (pictures[0], strokes, waves))
+    blended = style.Objective(model, content, [a, b], style_blend=[3, 1])
+    only_a, only_b = style.Objective(model, content, [a]), style.Objective(model, content, [b])
+    for name in blended.style_layers:
+        want = 0.75 * only_a.style_targets[name] + 0.25 * only_b.style_targets[name]
+        assert torch.allclose(blended.style_targets[name], want, rtol=1e-4, atol=1e-8)
+
+    def result(blend):
+        image, _ = style.stylize(pictures[0], [strokes, waves], size=64, steps=15, scales=1, style_blend=blend,
+                                 content_weight=0.0, model=model, progress=False, seed=0)
+        return image
+
+    more_strokes, more_waves = result([3, 1]), result([1, 3])
+    assert only_a(more_strokes)["style"] < only_a(more_waves)["style"]
+    assert only_b(more_waves)["style"] < only_b(more_strokes)["style"]
+
+
 def test_too_large_sizes_are_capped_with_a_warning(pictures, model, monkeypatch):
     monkeypatch.setenv("NSTLIB_MAX_SIZE", "64")
     with pytest.warns(UserWarning, match="above the maximum"):
@@ -252,9 +271,3 @@ def test_cli_errors_are_one_readable_line(tmp_path, capsys):
     err = capsys.readouterr().err
     assert err.startswith("nstlib stylize: error: CONTENT no_such_photo.jpg: no such file, and not a bundled name")
     assert len(err.strip().splitlines()) == 1 and not (tmp_path / "x.png").exists()
-
-
-def test_check_gram_exercise(capsys):
-    assert style.check_gram(style.gram)
-    assert not style.check_gram(lambda f: style.gram(f) * f.shape[-1] * f.shape[-2])
-    assert "H·W" in capsys.readouterr().out

@@ -7,11 +7,6 @@ from nstlib import cli, models
 from nstlib import weights as W
 
 
-@pytest.fixture
-def no_network(monkeypatch):
-    monkeypatch.setattr(W, "network_available", lambda *a, **k: False)
-
-
 def test_auto_with_nothing_on_the_machine_names_the_commands(tmp_home, no_network):
     with pytest.raises(W.WeightsUnavailable) as info:
         W.resolve("auto", "vgg16")

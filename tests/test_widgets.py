@@ -5,7 +5,7 @@ import datetime
 import pytest
 import torch
 
-from nstlib import fast, widgets
+from nstlib import exercises, fast, widgets
 
 
 @pytest.fixture
@@ -23,11 +23,48 @@ def test_explorer_renders_the_first_values_headless(monkeypatch):
     assert seen == [("conv1_1", 3)]
 
 
-def test_smoke_mode_is_static_unless_interactive_is_forced(monkeypatch):
+class ZMQInteractiveShell:
+    """What ``IPython.get_ipython()`` returns in a notebook front end (only the class name is looked at)."""
+
+
+@pytest.fixture
+def front_end(monkeypatch):
+    """A notebook front end, as far as ``widgets.interactive_available`` can tell."""
+    import IPython
+
+    for name in ("NSTLIB_SMOKE", "NSTLIB_STATIC", "NSTLIB_INTERACTIVE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setattr(IPython, "get_ipython", lambda: ZMQInteractiveShell())
+
+
+def test_a_notebook_front_end_is_interactive(front_end):
+    assert widgets.interactive_available()
+
+
+def test_smoke_mode_is_static_even_in_a_front_end(front_end, monkeypatch):
     monkeypatch.setenv("NSTLIB_SMOKE", "1")
     assert not widgets.interactive_available()
+
+
+def test_interactive_forced_keeps_the_widgets_in_smoke_mode(front_end, monkeypatch):
+    monkeypatch.setenv("NSTLIB_SMOKE", "1")
     monkeypatch.setenv("NSTLIB_INTERACTIVE", "1")
-    assert not widgets.interactive_available()  # still no notebook front end in pytest
+    assert widgets.interactive_available()
+
+
+def test_static_wins_over_everything(front_end, monkeypatch):
+    monkeypatch.setenv("NSTLIB_STATIC", "1")
+    monkeypatch.setenv("NSTLIB_INTERACTIVE", "1")
+    assert not widgets.interactive_available()
+
+
+def test_forcing_interactive_needs_a_front_end(monkeypatch):
+    import IPython
+
+    monkeypatch.setenv("NSTLIB_SMOKE", "1")
+    monkeypatch.setenv("NSTLIB_INTERACTIVE", "1")
+    monkeypatch.setattr(IPython, "get_ipython", lambda: None)  # plain Python: no shell at all
+    assert not widgets.interactive_available()
 
 
 def test_clicking_run_optimises_and_updates_the_preview(studio):
@@ -70,7 +107,7 @@ def test_fast_mode_uses_a_shipped_model(studio):
     studio.model.value = fast.available()[0]
     studio.run(wait=True)
     assert studio.record is None and studio.result.shape[-1] == 64
-    assert widgets.check_fast_run(studio)
+    assert exercises.grade_fast_run(studio)
 
 
 def test_save_writes_a_png(studio):
