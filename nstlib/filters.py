@@ -16,14 +16,17 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 
 import torch
 import torch.nn.functional as F
 from tqdm.auto import tqdm
 
+from . import images as image_io  # ``images`` is the name of the image batches throughout this module
 from .layers import CHANNELS, check_layers
 from .precision import amp_dtype, runnable
+from .records import Rows
 
 # ------------------------------------------------------------------------------------------- the objective
 
@@ -76,13 +79,19 @@ def rail_share(images: torch.Tensor, margin: float = 2 / 255) -> float:
 
 
 @dataclass
-class Result:
-    """Images (N, 3, H, W) in [0, 1], the objective (mean over the batch) after each step, and seconds."""
+class Result(Rows):
+    """Images (N, 3, H, W) in [0, 1], one row per step (``step``, ``seconds`` since the start, and
+    ``objective``: the batch's mean objective under the step's transform), and the run's seconds."""
 
     images: torch.Tensor
-    history: list = field(default_factory=list)
+    rows: list = field(default_factory=list)
     seconds: float = 0.0
-    times: list = field(default_factory=list)
+
+    def add(self, step: int, seconds: float, objective: float) -> None:
+        self.rows.append({"step": step, "seconds": seconds, "objective": objective})
+
+    history = property(lambda self: self.column("objective"), doc="the mean objective after each step")
+    times = property(lambda self: self.column("seconds"), doc="seconds since the start, after each step")
 
 
 def grey_start(n: int, size, device=None, dtype=torch.float32, noise: float = 0.1, generator=None) -> torch.Tensor:
@@ -113,8 +122,7 @@ def naive_ascent(model, layer: str, channels, size=128, steps: int = 200, lr: fl
         opt.step()
         with torch.no_grad():
             x.clamp_(0, 1)
-        result.history.append(score.detach().mean().item())
-        result.times.append(time.perf_counter() - t0)
+        result.add(step + 1, time.perf_counter() - t0, score.detach().mean().item())
         if callback is not None:
             callback(step, x.detach())
     result.images = x.detach()
@@ -264,13 +272,13 @@ def robust_objective(model, images: torch.Tensor, layer: str, channels, n: int =
 
 # ------------------------------------------------------------------------------------------- nstlib's loop
 
+#: Steps over which ``visualize`` ramps its learning rate up to ``lr``.
+WARM_UP_STEPS = 20
 
-def visualize(model, layer: str, channels, size=128, steps: int = 200, lr: float = 0.3, transforms: bool = True,
-              octaves: int = 1, decay: float = 1.0, seed: int | None = 0, callback=None, progress: bool = True,
-              target: float | None = None, check_every: int = 10, amp="auto", weight_decay: float = 0.03,
-              pad: int = 12) -> Result:
-    """Patterns that maximise each filter's mean activation: Fourier + decorrelated colour parametrisation,
-    random jitter/scale/rotation every step, all ``channels`` optimised together as one batch.
+
+@dataclass
+class VisualizeSettings:
+    """Everything ``visualize`` can be told besides the model, layer and channels.
 
     octaves: with 2 or more, the first steps run at lower resolution (size / 2 ** k), each stage started
         from the previous one upsampled; on a CPU this buys most of the structure for little time.
@@ -288,73 +296,153 @@ def visualize(model, layer: str, channels, size=128, steps: int = 200, lr: float
         the rails with 0, 5 % with 0.03 (robust objective 243 and 229), 2 % with 0.08 (200).
     pad: grey border (pixels) added before each step's random shift, scale and rotation.
     steps are optimiser steps; Adam evaluates the network once per step (forward and backward).
-    Interrupting (Ctrl-C) returns the images so far.
+    """
+
+    size: int | tuple = 128
+    steps: int = 200
+    lr: float = 0.3
+    transforms: bool = True
+    octaves: int = 1
+    decay: float = 1.0
+    seed: int | None = 0
+    callback: Callable | None = None  # callback(step, images) after each step
+    progress: bool = True
+    target: float | None = None
+    check_every: int = 10
+    amp: str = "auto"
+    weight_decay: float = 0.03
+    pad: int = 12
+
+    def validated(self) -> VisualizeSettings:
+        if self.check_every < 1:
+            raise ValueError(f"check_every must be at least 1, got {self.check_every}")
+        return self
+
+
+def visualize(model, layer: str, channels, settings: VisualizeSettings | None = None, **overrides) -> Result:
+    """Patterns that maximise each filter's mean activation: Fourier + decorrelated colour parametrisation,
+    random jitter/scale/rotation every step, all ``channels`` optimised together as one batch.
+
+    The options are ``VisualizeSettings``' fields, given as ``settings`` or by name (``size=64, steps=50``),
+    so a lesson changes one knob without building settings first. Interrupting (Ctrl-C) returns the images
+    so far.
     """
     channels = check_channels(model, layer, channels)
-    if check_every < 1:
-        raise ValueError(f"check_every must be at least 1, got {check_every}")
+    if settings is not None and not isinstance(settings, VisualizeSettings):
+        raise TypeError(f"settings must be a VisualizeSettings, got {type(settings).__name__}; give options by name")
+    run = _ascent(model, layer, channels, replace(settings or VisualizeSettings(), **overrides).validated())
+    try:
+        for shape, n_steps in _octave_plan(run.settings.steps, run.settings.octaves, *run.size):
+            if _run_stage(run, shape, n_steps):
+                break
+    except KeyboardInterrupt:
+        pass
+    finally:
+        run.bar.close()
+    return _visualized(run)
+
+
+@dataclass
+class _Ascent:
+    """One ``visualize`` run: made by ``_ascent``, carried through the named steps below."""
+
+    settings: VisualizeSettings
+    model: torch.nn.Module  # the caller's model: the target is checked on it
+    net: torch.nn.Module  # the model as each step runs it (bf16, channels-last where native)
+    layer: str
+    channels: list
+    device: torch.device
+    dtype: torch.dtype
+    layout: torch.memory_format
+    size: tuple  # (height, width) of the result
+    generator: torch.Generator | None
+    result: Result
+    bar: object
+    start: float
+    fourier: FourierImage | None = None
+    done: int = 0  # steps so far, over all stages
+
+
+def _ascent(model, layer: str, channels: list, s: VisualizeSettings) -> _Ascent:
+    """The network in the precision the device runs fastest, the seeded generator, and the clock."""
     param = next(model.parameters())
     dev, dt = param.device, param.dtype
-    low = amp_dtype(dev, amp)  # validates ``amp`` whatever the model's dtype
+    low = amp_dtype(dev, s.amp)  # validates ``amp`` whatever the model's dtype
     low = low if dt == torch.float32 else None  # a model already in low precision runs as it is
     net = runnable(model, low, channels_last=low is not None)
     layout = torch.channels_last if low is not None else torch.contiguous_format
-    h, w = (size, size) if isinstance(size, int) else size
+    size = (s.size, s.size) if isinstance(s.size, int) else tuple(s.size)
     gen = None
-    if seed is not None:
+    if s.seed is not None:
         gen = torch.Generator(device=dev)
-        gen.manual_seed(seed)
-    stages = _octave_plan(steps, octaves, h, w)
+        gen.manual_seed(s.seed)
     result = Result(torch.empty(0))
-    t0 = time.perf_counter()
-    fourier = None
-    bar = tqdm(total=steps, desc=f"visualize {layer}", disable=not progress, leave=False)
-    try:
-        done = 0
-        for (sh, sw), n_steps in stages:
-            if fourier is None:
-                fourier = FourierImage(len(channels), (sh, sw), 0.01, decay, dev, dt, generator=gen)
-            else:
-                up = F.interpolate(fourier.image().detach(), size=(sh, sw), mode="bicubic", align_corners=False)
-                fourier = FourierImage.from_image(up.clamp(0, 1), decay)
-            opt = torch.optim.AdamW(fourier.parameters(), lr=lr, weight_decay=weight_decay)
-            warm_up = torch.optim.lr_scheduler.LambdaLR(opt, lambda i: min(1.0, (i + 1) / WARM_UP_STEPS))
-            for _ in range(n_steps):
-                img = fourier.image()
-                seen = random_affine(img, pad=pad, generator=gen) if transforms else img
-                acts = net.extract(seen.contiguous(memory_format=layout), [layer])[layer]
-                score = filter_means(acts.to(dt), channels)
-                (grad,) = torch.autograd.grad(-score.sum(), fourier.spectrum)
-                fourier.spectrum.grad = grad
-                opt.step()
-                warm_up.step()
-                result.history.append(score.detach().mean().item())
-                result.times.append(time.perf_counter() - t0)
-                done += 1
-                bar.update(1)
-                if callback is not None:
-                    callback(done - 1, img.detach())
-                if target is not None and (sh, sw) == (h, w) and (done % check_every == 0 or done == steps):
-                    now = objective(model, fourier.image().detach(), layer, channels).mean().item()
-                    if now >= target:
-                        raise _Reached
-    except (KeyboardInterrupt, _Reached):
-        pass
-    finally:
-        bar.close()
-    result.images = fourier.image().detach()
+    start = time.perf_counter()
+    bar = tqdm(total=s.steps, desc=f"visualize {layer}", disable=not s.progress, leave=False)
+    return _Ascent(s, model, net, layer, channels, dev, dt, layout, size, gen, result, bar, start)
+
+
+def _stage_image(run: _Ascent, shape: tuple) -> FourierImage:
+    """A fresh random image for the first stage; later stages start from the last one, upsampled."""
+    s = run.settings
+    if run.fourier is None:
+        return FourierImage(len(run.channels), shape, 0.01, s.decay, run.device, run.dtype, generator=run.generator)
+    up = F.interpolate(run.fourier.image().detach(), size=shape, mode="bicubic", align_corners=False)
+    return FourierImage.from_image(up.clamp(0, 1), s.decay)
+
+
+def _warm_up(step: int) -> float:
+    return min(1.0, (step + 1) / WARM_UP_STEPS)
+
+
+def _run_stage(run: _Ascent, shape: tuple, n_steps: int) -> bool:
+    """One resolution's steps; True when the target is reached (the run ends there)."""
+    run.fourier = _stage_image(run, shape)
+    opt = torch.optim.AdamW(run.fourier.parameters(), lr=run.settings.lr, weight_decay=run.settings.weight_decay)
+    warm_up = torch.optim.lr_scheduler.LambdaLR(opt, _warm_up)
+    for _ in range(n_steps):
+        img = _ascent_step(run, opt, warm_up)
+        if run.settings.callback is not None:
+            run.settings.callback(run.done - 1, img.detach())
+        if _reached(run, shape):
+            return True
+    return False
+
+
+def _ascent_step(run: _Ascent, opt, warm_up) -> torch.Tensor:
+    """One step up each filter's mean activation on a randomly moved copy of the images; returns the images."""
+    s, fourier = run.settings, run.fourier
+    img = fourier.image()
+    seen = random_affine(img, pad=s.pad, generator=run.generator) if s.transforms else img
+    acts = run.net.extract(seen.contiguous(memory_format=run.layout), [run.layer])[run.layer]
+    score = filter_means(acts.to(run.dtype), run.channels)
+    (grad,) = torch.autograd.grad(-score.sum(), fourier.spectrum)
+    fourier.spectrum.grad = grad
+    opt.step()
+    warm_up.step()
+    run.done += 1
+    run.result.add(run.done, time.perf_counter() - run.start, score.detach().mean().item())
+    run.bar.update(1)
+    return img
+
+
+def _reached(run: _Ascent, shape: tuple) -> bool:
+    """Whether the target is met: checked at full size only, every ``check_every`` steps and at the end."""
+    s = run.settings
+    if s.target is None or tuple(shape) != run.size or (run.done % s.check_every and run.done != s.steps):
+        return False
+    now = objective(run.model, run.fourier.image().detach(), run.layer, run.channels).mean().item()
+    return now >= s.target
+
+
+def _visualized(run: _Ascent) -> Result:
+    """The images at the asked size, and the time the whole run took."""
+    result, (h, w) = run.result, run.size
+    result.images = run.fourier.image().detach()
     if tuple(result.images.shape[-2:]) != (h, w):
         result.images = F.interpolate(result.images, size=(h, w), mode="bicubic", align_corners=False).clamp(0, 1)
-    result.seconds = time.perf_counter() - t0
+    result.seconds = time.perf_counter() - run.start
     return result
-
-
-#: Steps over which ``visualize`` ramps its learning rate up to ``lr``.
-WARM_UP_STEPS = 20
-
-
-class _Reached(Exception):
-    pass
 
 
 def _octave_plan(steps: int, octaves: int, h: int, w: int):
@@ -403,21 +491,19 @@ def dream(model, image: torch.Tensor, layer: str, steps: int = 10, lr: float = 0
 
 def top_samples(model, layer: str, channel: int, names=None, size: int = 224) -> list[tuple[str, float]]:
     """The sample photos ranked by how much they activate one filter (its mean activation), best first."""
-    from . import images as I
-
     check_channels(model, layer, [channel])
-    names = I.sample_names() if names is None else list(names)
+    names = image_io.sample_names() if names is None else list(names)
     param = next(model.parameters())
     scores = []
     for name in names:
-        x = I.to_tensor(I.sample(name), size, param.device, param.dtype)
+        x = image_io.to_tensor(image_io.sample(name), size, param.device, param.dtype)
         scores.append((name, objective(model, x, layer, [channel]).item()))
     return sorted(scores, key=lambda item: -item[1])
 
 
 def show_patterns(images: torch.Tensor, titles=None, ncols: int = 4, size: float = 3.0, suptitle=None):
     """A grid of filter patterns (N, 3, H, W) with titles."""
-    from .plotting import show_images
+    from .plotting import show_images  # matplotlib: loaded when a figure is drawn, not with the module
 
     return show_images(list(images), titles, ncols=min(ncols, len(images)), size=size, suptitle=suptitle)
 

@@ -25,7 +25,8 @@ from __future__ import annotations
 import math
 import time
 import warnings
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import NamedTuple
 
@@ -33,9 +34,10 @@ import torch
 import torch.nn.functional as F
 from PIL import Image
 
-from . import config, images, textures
+from . import config, env, images, models, textures
 from .layers import check_layers, layer_names
 from .precision import amp_dtype, runnable
+from .records import Rows
 
 STYLE_LAYERS = ("relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1")
 CONTENT_LAYERS = ("relu4_2",)
@@ -241,48 +243,113 @@ def _blend_weights(blend, n):
 @lru_cache(maxsize=4)
 def load_model(arch="vgg19", weights=None, last_layer="relu5_1", pool="max", device="cpu"):
     """A (cached) VGG truncated after ``last_layer``; 'auto' weights give ImageNet VGG19 online, else VGG16."""
-    from . import models
-
     return models.vgg(arch, weights or config.default_weights(), last_layer=last_layer, pool=pool, device=device)
 
 
-# ------------------------------------------------------------------------------------------- stylize
+# ------------------------------------------------------------------------------------------- settings
 
 
 @dataclass
-class LossRecord:
-    """Every loss evaluation of a ``stylize`` run. Optimiser steps and loss evaluations are both counted:
-    an L-BFGS step may evaluate the loss several times (tutorials' "20 iterations" can be 20 evaluations)."""
+class StyleSettings:
+    """Everything ``stylize`` can be told besides the two pictures; ``validated`` checks it in one place."""
 
-    total: list = field(default_factory=list)
-    content: list = field(default_factory=list)
-    style: list = field(default_factory=list)
-    tv: list = field(default_factory=list)
-    style_layers: dict = field(default_factory=dict)
-    time: list = field(default_factory=list)  # seconds since the start, per evaluation
-    scale: list = field(default_factory=list)  # index of the scale, per evaluation
-    step: list = field(default_factory=list)  # optimiser step during which the evaluation happened
+    size: int = 384  # longest side of the result
+    steps: int = 200  # optimiser steps over all scales (``record.evals`` counts the loss evaluations)
+    optimizer: str = "lbfgs"  # or 'adam'
+    lr: float | None = None  # None: 1.0 for L-BFGS, 0.02 for Adam
+    content_weight: float = CONTENT_WEIGHT
+    style_weight: float = STYLE_WEIGHT
+    tv_weight: float = TV_WEIGHT
+    content_layers: Sequence[str] = CONTENT_LAYERS
+    style_layers: Sequence[str] = STYLE_LAYERS
+    layer_weights: Sequence[float] | None = None  # one per style layer; None: equal
+    style_blend: Sequence[float] | None = None  # one per style image; None: equal
+    style_scale: float = 1.0  # the style picture's size relative to the result's
+    init: str | torch.Tensor = "content"  # 'content', 'style', 'noise' or a tensor
+    scales: int | str = "auto"  # coarse-to-fine levels, each twice the last; 'auto': ``auto_scales``
+    scale_shares: Sequence[float] | None = None  # the fraction of the steps each scale gets, coarsest first
+    preserve_colors: bool = False  # transfer the luminance only
+    arch: str = "vgg19"  # the VGG (``models.vgg``); 'auto' weights give ImageNet VGG19 online, else VGG16
+    weights: str | None = None
+    pool: str = "max"
+    model: torch.nn.Module | None = None  # a loaded VGG instead of arch / weights / pool
+    device: str | torch.device | None = None
+    amp: str = "auto"  # 'auto' (bf16 where native), 'bf16' or 'off'
+    channels_last: bool | str = "auto"
+    progress: bool = True
+    preview: int = 0  # show the image in place in a notebook every ``preview`` steps (0: never)
+    callback: Callable | None = None  # callback(state) after each step; True stops the run
+    seed: int | None = None
+    explode: float = 1e3  # stop when the loss grows past this many times its first value
+
+    def validated(self) -> StyleSettings:
+        """A checked copy: the size capped like every size in nstlib, the layers as lists."""
+        if self.optimizer not in ("lbfgs", "adam"):
+            raise ValueError(f"optimizer must be 'lbfgs' or 'adam', got {self.optimizer!r}")
+        if isinstance(self.init, str) and self.init not in ("content", "style", "noise"):
+            raise ValueError(f"init must be 'content', 'style', 'noise' or a tensor, got {self.init!r}")
+        if self.steps < 1:
+            raise ValueError(f"steps must be at least 1, got {self.steps}")
+        size = images.check_size(self.size)  # capped at NSTLIB_MAX_SIZE with a warning
+        if not self.style_layers:
+            raise ValueError("style_layers is empty: give at least one layer, e.g. ['relu1_1', 'relu3_1']")
+        if self.scales != "auto" and (not isinstance(self.scales, int) or self.scales < 1):
+            raise ValueError(f"scales must be 'auto' or a whole number >= 1, got {self.scales!r}")
+        return replace(self, size=size, content_layers=list(self.content_layers),
+                       style_layers=list(self.style_layers))
+
+
+def _settings(settings: StyleSettings | None, overrides: dict) -> StyleSettings:
+    """``settings`` (or the defaults) with keyword overrides; an unknown name is a TypeError."""
+    if settings is not None and not isinstance(settings, StyleSettings):
+        raise TypeError(f"settings must be a StyleSettings, got {type(settings).__name__}; give options by name")
+    return replace(settings or StyleSettings(), **overrides)
+
+
+# ------------------------------------------------------------------------------------------- the run record
+
+
+@dataclass
+class LossRecord(Rows):
+    """Every loss evaluation of a ``stylize`` run, one row each: ``step`` (the optimiser step during which it
+    happened), ``seconds`` since the start, ``scale`` (index of the scale) and the loss terms. Optimiser steps
+    and loss evaluations are both counted: an L-BFGS step may evaluate the loss several times (tutorials'
+    "20 iterations" can be 20 evaluations)."""
+
+    BOOKKEEPING = ("step", "seconds", "scale")
+    TERMS = ("total", "content", "style", "tv")
+
+    rows: list = field(default_factory=list)
     sizes: list = field(default_factory=list)  # (height, width) of each scale
     steps: int = 0
-    evals: int = 0
     stopped: str = "finished"  # or 'interrupted', 'nan', 'exploded', 'callback'
     message: str = ""
     best_loss: float = math.inf
 
     def add(self, terms, scale, elapsed):
-        self.evals += 1
-        for key in ("total", "content", "style", "tv"):
-            getattr(self, key).append(float(terms[key].detach()))
-        for key, value in terms.items():
-            if key.startswith("style/"):
-                self.style_layers.setdefault(key[6:], []).append(float(value.detach()))
-        self.time.append(elapsed)
-        self.scale.append(scale)
-        self.step.append(self.steps)
+        row = {"step": self.steps, "seconds": elapsed, "scale": scale}
+        row.update({key: float(terms[key].detach()) for key in self.TERMS})
+        row.update({key: float(value.detach()) for key, value in terms.items() if key.startswith("style/")})
+        self.rows.append(row)
 
     def final(self) -> dict:
         """The last evaluation's terms."""
-        return {k: getattr(self, k)[-1] for k in ("total", "content", "style", "tv")} if self.evals else {}
+        return {k: self.rows[-1][k] for k in self.TERMS} if self.rows else {}
+
+    # The columns under the names the lessons and tests have always used.
+    evals = property(lambda self: len(self.rows), doc="loss evaluations so far")
+    total = property(lambda self: self.column("total"))
+    content = property(lambda self: self.column("content"))
+    style = property(lambda self: self.column("style"))
+    tv = property(lambda self: self.column("tv"))
+    time = property(lambda self: self.column("seconds"), doc="seconds since the start, per evaluation")
+    scale = property(lambda self: self.column("scale"), doc="index of the scale, per evaluation")
+    step = property(lambda self: self.column("step"), doc="optimiser step, per evaluation")
+
+    @property
+    def style_layers(self) -> dict[str, list[float]]:
+        """Style layer -> its own style loss, per evaluation."""
+        return {k[6:]: v for k, v in self.losses.items() if k.startswith("style/")}
 
 
 class Stylized(NamedTuple):
@@ -291,9 +358,14 @@ class Stylized(NamedTuple):
 
 
 class _Stop(Exception):
+    """Raised inside the optimiser's closure (L-BFGS calls it), the one way out of ``opt.step``."""
+
     def __init__(self, reason, message):
         super().__init__(message)
         self.reason, self.message = reason, message
+
+
+# ------------------------------------------------------------------------------------------- scales
 
 
 def scale_sizes(size: int, scales: int, min_side: int, aspect: float) -> list[int]:
@@ -334,16 +406,12 @@ def _as_list(style):
 
 def _device_of(content, device, model):
     if device is not None:
-        from .env import device as choose
-
-        return choose(device)
+        return env.device(device)
     if isinstance(content, torch.Tensor):
         return content.device
     if model is not None:
         return next(model.parameters()).device
-    from .env import device as best
-
-    return best()
+    return env.device()
 
 
 def _to_tensor(image, size, device):
@@ -351,142 +419,226 @@ def _to_tensor(image, size, device):
     return images.to_tensor(images.resize(image, size), device=device)
 
 
-def stylize(content=None, style=None, *, size: int = 384, steps: int = 200, optimizer: str = "lbfgs", lr=None,
-            content_weight=CONTENT_WEIGHT, style_weight=STYLE_WEIGHT, tv_weight=TV_WEIGHT,
-            content_layers=CONTENT_LAYERS, style_layers=STYLE_LAYERS, layer_weights=None, style_blend=None,
-            style_scale: float = 1.0, init="content", scales="auto", scale_shares=None,
-            preserve_colors: bool = False, arch: str = "vgg19", weights=None, pool: str = "max", model=None,
-            device=None, amp="auto", channels_last="auto", progress: bool = True, preview: int = 0,
-            callback=None, seed=None, explode: float = 1e3) -> Stylized:
+# ------------------------------------------------------------------------------------------- stylize
+
+
+def stylize(content=None, style=None, settings: StyleSettings | None = None, **overrides) -> Stylized:
     """Paint ``content`` in the style of ``style``; returns ``Stylized(image, record)``.
 
-    content, style: anything ``images.load`` reads (path, PIL, array, tensor); None gives the cat photo and
-        the project's default texture. ``style`` may be a list (blended with ``style_blend`` weights).
-    size: longest side of the result. steps: optimiser steps over all scales (see ``record.evals`` for
-        loss evaluations). scales: coarse-to-fine levels, each twice the last; 1 = tutorials' single scale;
-        'auto' = one below 512 px, two from 512 px (``auto_scales``).
-        scale_shares: the fraction of the steps each scale gets, coarsest first.
-    init: 'content', 'style', 'noise' or a tensor. preserve_colors: transfer luminance only.
-    weights / arch / pool: the VGG (``models.vgg``); 'auto' weights give ImageNet VGG19 online, the offline
-        VGG16 pack here. amp: 'auto' (bf16 where native), 'bf16' or 'off'.
-    preview: show the image in place in a notebook every ``preview`` steps (0: never).
-    callback(state): called after each step; return True to stop. Ctrl-C returns the best image so far.
+    content, style: anything ``images.load`` reads; None gives the cat photo and the default texture, and
+    ``style`` may be a list (blended). The options are ``StyleSettings``' fields, given as ``settings`` or
+    by name (``size=256, steps=100``), so a lesson changes one knob without building settings first.
+    Ctrl-C, a NaN or exploding loss, or a callback that returns True ends the run with the best image so far.
     """
-    if optimizer not in ("lbfgs", "adam"):
-        raise ValueError(f"optimizer must be 'lbfgs' or 'adam', got {optimizer!r}")
-    if isinstance(init, str) and init not in ("content", "style", "noise"):
-        raise ValueError(f"init must be 'content', 'style', 'noise' or a tensor, got {init!r}")
-    if steps < 1:
-        raise ValueError(f"steps must be at least 1, got {steps}")
-    size = images.check_size(size)  # capped at NSTLIB_MAX_SIZE with a warning, like every size in nstlib
-    content_layers, style_layers = list(content_layers), list(style_layers)
-    if not style_layers:
-        raise ValueError("style_layers is empty: give at least one layer, e.g. ['relu1_1', 'relu3_1']")
-    all_layers = content_layers + style_layers
-    dev = _device_of(content, device, model)
-    if model is None:
-        model = load_model(arch, weights, deepest(all_layers), pool, str(dev))
-    check_layers(all_layers, model.arch)
-    dtype = amp_dtype(dev, amp)
-    # channels-last helps bf16 convolutions (oneDNN/AMX on CPUs, tensor cores on GPUs); measured no gain in fp32.
-    cl = dtype is not None if channels_last == "auto" else bool(channels_last)
-    model = runnable(model, dtype, cl)
-    if seed is not None:
-        from .env import seed as set_seed
-
-        set_seed(seed)
-
-    content_img = images.load(images.sample("cat") if content is None else content, size=size)
-    style_imgs = [images.load(textures.draw(textures.DEFAULT) if s is None else s) for s in _as_list(style)]
-    size = max(content_img.size)  # a panorama keeps its short side usable, so its long side may exceed size
-    full = (content_img.height, content_img.width)
-    if scales == "auto":
-        scales = auto_scales(size)
-    if not isinstance(scales, int) or scales < 1:
-        raise ValueError(f"scales must be 'auto' or a whole number >= 1, got {scales!r}")
-    sizes = scale_sizes(size, scales, 32, min(full) / max(full))
-    counts = split_steps(steps, len(sizes), scale_shares)
-    color_source = images.to_tensor(content_img, device=dev)
-
-    record = LossRecord()
-    bar = _progress(sum(counts), progress)
-    show = _Preview(preview, full)
-    start = time.perf_counter()
-    x = best = None
+    run = _prepare(content, style, _settings(settings, overrides).validated())
     try:
-        for index, (side, n_steps) in enumerate(zip(sizes, counts)):
-            c = _to_tensor(content_img, side, dev)
-            hw = tuple(c.shape[-2:])
-            record.sizes.append(hw)
-            st = [_to_tensor(s, images.fit(s.size, max(32, round(side * style_scale)), warn=False)[::-1], dev)
-                  for s in style_imgs]
-            if preserve_colors:
-                c = luminance(c)
-                st = [match_luminance(luminance(s), c) for s in st]
-            objective = Objective(model, c, st, content_layers=content_layers, style_layers=style_layers,
-                                  layer_weights=layer_weights, style_blend=style_blend,
-                                  content_weight=content_weight, style_weight=style_weight,
-                                  tv_weight=tv_weight, amp_dtype=dtype)
-            x = _initial(init, c, st[0], x, hw, seed)
-            x.requires_grad_(True)
-            best = _Best(x)
-            opt = (torch.optim.LBFGS([x], lr=lr or 1.0, max_iter=1, history_size=50) if optimizer == "lbfgs"
-                   else torch.optim.Adam([x], lr=lr or 0.02))
-            bar.set_description(f"scale {index + 1}/{len(sizes)} {hw[1]}x{hw[0]}")
-
-            def closure(objective=objective, best=best, index=index, x=x):
-                image = x.clamp(0, 1)  # the loss of the image we will return
-                terms = objective(image.contiguous(memory_format=torch.channels_last) if cl else image)
-                total = terms["total"]
-                value = float(total.detach())
-                record.add(terms, index, time.perf_counter() - start)
-                if not math.isfinite(value):
-                    raise _Stop("nan", f"the loss became {value} at scale {index + 1}, step {record.steps}")
-                if best.first is not None and value > explode * max(best.first, _EPS):
-                    raise _Stop("exploded", f"the loss exploded to {value:.3g} (from {best.first:.3g}) at scale "
-                                            f"{index + 1}, step {record.steps}; lower the learning rate")
-                best.offer(x, value)
-                (grad,) = torch.autograd.grad(total + RANGE_WEIGHT * out_of_range(x), x)
-                x.grad = grad.contiguous()
-                return total
-
-            for _ in range(n_steps):
-                opt.step(closure)
-                record.steps += 1
-                bar.update(1)
-                bar.set_postfix(_postfix(record), refresh=False)
-                show.maybe(record.steps, x)
-                if callback is not None and callback(_State(record, index, hw, x)):
-                    raise _Stop("callback", f"stopped by the callback after {record.steps} steps")
-            with torch.no_grad():  # the final point of the scale has not been evaluated yet
-                last = objective(x.clamp(0, 1))
-                record.add(last, index, time.perf_counter() - start)
-                if math.isfinite(float(last["total"])):
-                    best.offer(x, float(last["total"]))
-            x = best.image.detach()
+        for index, (side, n_steps) in enumerate(zip(run.sizes, run.counts)):
+            _run_scale(run, index, side, n_steps)
     except _Stop as stop:
-        record.stopped, record.message = stop.reason, stop.message + "; returning the best image so far"
-        if stop.reason != "callback":
-            warnings.warn(record.message, RuntimeWarning, stacklevel=2)
-        x = best.image if best is not None else x
+        _stopped(run, stop)
     except KeyboardInterrupt:  # Ctrl-C, the notebook's stop button, or a callback that raises it
-        record.stopped = "interrupted"
-        record.message = (f"interrupted after {record.steps} steps; returning the best image so far" if record.steps
-                          else "interrupted before the first step: nothing was computed, the image returned is "
-                               "the content unchanged")
-        print(record.message)
-        x = best.image if best is not None else x
+        _interrupted(run)
     finally:
-        bar.close()
-    record.best_loss = best.loss if best is not None else math.inf
-    result = (x if x is not None else color_source).detach()
-    if tuple(result.shape[-2:]) != full:
-        result = F.interpolate(result, size=full, mode="bilinear", align_corners=False)
+        run.bar.close()
+    return _finish(run)
+
+
+@dataclass
+class _Run:
+    """One ``stylize`` run: made by ``_prepare``, carried through the named steps below."""
+
+    settings: StyleSettings
+    device: torch.device
+    model: torch.nn.Module
+    dtype: torch.dtype | None
+    channels_last: bool
+    content: Image.Image
+    styles: list
+    full: tuple  # (height, width) of the result
+    sizes: list  # longest side of each scale, coarsest first
+    counts: list  # optimiser steps of each scale
+    color_source: torch.Tensor
+    record: LossRecord
+    bar: object
+    show: _Preview
+    start: float
+    x: torch.Tensor | None = None  # the image being optimised (at the end of a scale: its best)
+    best: _Best | None = None
+
+
+def _prepare(content, style, s: StyleSettings) -> _Run:
+    """The network, then the pictures, then the scales; the clock starts when all of them are ready."""
+    dev, model, dtype, cl = _network(content, s)
+    if s.seed is not None:
+        env.seed(s.seed)
+    content_img, style_imgs = _pictures(content, style, s)
+    full = (content_img.height, content_img.width)
+    sizes, counts = _plan(s, content_img)
+    return _Run(s, dev, model, dtype, cl, content_img, style_imgs, full, sizes, counts,
+                color_source=images.to_tensor(content_img, device=dev), record=LossRecord(),
+                bar=_progress(sum(counts), s.progress), show=_Preview(s.preview, full), start=time.perf_counter())
+
+
+def _network(content, s: StyleSettings):
+    """The device, the VGG truncated after the deepest layer used, its precision and memory layout."""
+    all_layers = s.content_layers + s.style_layers
+    dev = _device_of(content, s.device, s.model)
+    model = s.model
+    if model is None:
+        model = load_model(s.arch, s.weights, deepest(all_layers), s.pool, str(dev))
+    check_layers(all_layers, model.arch)
+    dtype = amp_dtype(dev, s.amp)
+    # channels-last helps bf16 convolutions (oneDNN/AMX on CPUs, tensor cores on GPUs); measured no gain in fp32.
+    cl = dtype is not None if s.channels_last == "auto" else bool(s.channels_last)
+    return dev, runnable(model, dtype, cl), dtype, cl
+
+
+def _pictures(content, style, s: StyleSettings):
+    """The content at the result's size and the style pictures as given (each scale resizes them)."""
+    content_img = images.load(images.sample("cat") if content is None else content, size=s.size)
+    style_imgs = [images.load(textures.draw(textures.DEFAULT) if p is None else p) for p in _as_list(style)]
+    return content_img, style_imgs
+
+
+def _plan(s: StyleSettings, content_img) -> tuple[list[int], list[int]]:
+    """Longest side and steps of each scale, coarsest first."""
+    size = max(content_img.size)  # a panorama keeps its short side usable, so its long side may exceed size
+    scales = auto_scales(size) if s.scales == "auto" else s.scales
+    sizes = scale_sizes(size, scales, 32, min(content_img.size) / size)
+    return sizes, split_steps(s.steps, len(sizes), s.scale_shares)
+
+
+def _targets(run: _Run, side: int):
+    """The content and style pictures at one scale, as the network will see them."""
+    s = run.settings
+    c = _to_tensor(run.content, side, run.device)
+    st = [_to_tensor(p, images.fit(p.size, max(32, round(side * s.style_scale)), warn=False)[::-1], run.device)
+          for p in run.styles]
+    if s.preserve_colors:
+        c = luminance(c)
+        st = [match_luminance(luminance(p), c) for p in st]
+    return c, st
+
+
+def _objective(run: _Run, c, st) -> Objective:
+    s = run.settings
+    return Objective(run.model, c, st, content_layers=s.content_layers, style_layers=s.style_layers,
+                     layer_weights=s.layer_weights, style_blend=s.style_blend, content_weight=s.content_weight,
+                     style_weight=s.style_weight, tv_weight=s.tv_weight, amp_dtype=run.dtype)
+
+
+def _optimizer(s: StyleSettings, x: torch.Tensor) -> torch.optim.Optimizer:
+    if s.optimizer == "lbfgs":
+        return torch.optim.LBFGS([x], lr=s.lr or 1.0, max_iter=1, history_size=50)
+    return torch.optim.Adam([x], lr=s.lr or 0.02)
+
+
+def _run_scale(run: _Run, index: int, side: int, n_steps: int) -> None:
+    """Targets, starting image and optimiser for one scale, its steps, then its best image in ``run.x``."""
+    c, st = _targets(run, side)
+    hw = tuple(c.shape[-2:])
+    run.record.sizes.append(hw)
+    objective = _objective(run, c, st)
+    run.x = x = _initial(run.settings.init, c, st[0], run.x, hw, run.settings.seed)
+    x.requires_grad_(True)
+    run.best = _Best(x)
+    opt = _optimizer(run.settings, x)
+    run.bar.set_description(f"scale {index + 1}/{len(run.sizes)} {hw[1]}x{hw[0]}")
+    evaluate = _Evaluation(run, objective, index, x)
+    for _ in range(n_steps):
+        opt.step(evaluate)
+        _after_step(run, index, hw, x)
+    _evaluate_last(run, objective, index, x)
+    run.x = run.best.image.detach()
+
+
+class _Evaluation:
+    """The optimiser's closure: scores the clamped image (what will be returned), records the terms, stops on
+    a NaN or exploding loss, offers the image as the best so far, and sets ``x.grad``."""
+
+    def __init__(self, run: _Run, objective: Objective, index: int, x: torch.Tensor):
+        self.run, self.objective, self.index, self.x = run, objective, index, x
+
+    def __call__(self) -> torch.Tensor:
+        run, x = self.run, self.x
+        image = x.clamp(0, 1)
+        terms = self.objective(image.contiguous(memory_format=torch.channels_last) if run.channels_last else image)
+        total = terms["total"]
+        value = float(total.detach())
+        run.record.add(terms, self.index, time.perf_counter() - run.start)
+        _check_loss(run, value, self.index)
+        run.best.offer(x, value)
+        (grad,) = torch.autograd.grad(total + RANGE_WEIGHT * out_of_range(x), x)
+        x.grad = grad.contiguous()
+        return total
+
+
+def _check_loss(run: _Run, value: float, index: int) -> None:
+    """Raise ``_Stop`` when the loss is not a number or has grown ``explode`` times past its first value."""
+    where = f"at scale {index + 1}, step {run.record.steps}"
+    if not math.isfinite(value):
+        raise _Stop("nan", f"the loss became {value} {where}")
+    first = run.best.first
+    if first is not None and value > run.settings.explode * max(first, _EPS):
+        raise _Stop("exploded", f"the loss exploded to {value:.3g} (from {first:.3g}) {where}; "
+                                f"lower the learning rate")
+
+
+def _after_step(run: _Run, index: int, hw: tuple, x: torch.Tensor) -> None:
+    """Count the step, show progress and the preview, and ask the callback whether to stop."""
+    record = run.record
+    record.steps += 1
+    run.bar.update(1)
+    run.bar.set_postfix(_postfix(record), refresh=False)
+    run.show.maybe(record.steps, x)
+    callback = run.settings.callback
+    if callback is not None and callback(_State(record, index, hw, x)):
+        raise _Stop("callback", f"stopped by the callback after {record.steps} steps")
+
+
+def _evaluate_last(run: _Run, objective: Objective, index: int, x: torch.Tensor) -> None:
+    """The final point of a scale has not been evaluated yet: record it and offer it as the best."""
+    with torch.no_grad():
+        last = objective(x.clamp(0, 1))
+        run.record.add(last, index, time.perf_counter() - run.start)
+        if math.isfinite(float(last["total"])):
+            run.best.offer(x, float(last["total"]))
+
+
+def _stopped(run: _Run, stop: _Stop) -> None:
+    record = run.record
+    record.stopped, record.message = stop.reason, stop.message + "; returning the best image so far"
+    if stop.reason != "callback":
+        warnings.warn(record.message, RuntimeWarning, stacklevel=3)  # points at stylize's caller
+    _keep_best(run)
+
+
+def _interrupted(run: _Run) -> None:
+    record = run.record
+    record.stopped = "interrupted"
+    record.message = (f"interrupted after {record.steps} steps; returning the best image so far" if record.steps
+                      else "interrupted before the first step: nothing was computed, the image returned is "
+                           "the content unchanged")
+    print(record.message)
+    _keep_best(run)
+
+
+def _keep_best(run: _Run) -> None:
+    if run.best is not None:
+        run.x = run.best.image
+
+
+def _finish(run: _Run) -> Stylized:
+    """The best image at the result's size (colours restored if asked), shown once more, with the record."""
+    run.record.best_loss = run.best.loss if run.best is not None else math.inf
+    result = (run.x if run.x is not None else run.color_source).detach()
+    if tuple(result.shape[-2:]) != run.full:
+        result = F.interpolate(result, size=run.full, mode="bilinear", align_corners=False)
     result = result.clamp(0, 1).contiguous()
-    if preserve_colors:
-        result = with_colors_of(result, color_source)
-    show.final(result)
-    return Stylized(result, record)
+    if run.settings.preserve_colors:
+        result = with_colors_of(result, run.color_source)
+    run.show.final(result)
+    return Stylized(result, run.record)
 
 
 class _Best:
@@ -531,7 +683,7 @@ def _postfix(record):
 
 
 def _progress(total, enabled):
-    from tqdm.auto import tqdm
+    from tqdm.auto import tqdm  # tqdm.auto looks for a notebook front end: paid only when stylize runs
 
     return tqdm(total=total, disable=not enabled, unit="step", leave=True)
 
