@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from nstlib import models, weights
+from nstlib import models, style, weights
 
 
 @pytest.fixture
@@ -29,6 +29,13 @@ def offline_vgg16():
 def random_vgg16():
     torch.manual_seed(0)
     return models.vgg("vgg16", "random", verbose=False)
+
+
+@pytest.fixture(scope="module")
+def style_vgg16():
+    """Lesson 4's loss network up to relu5_1 with random weights (frozen, so tests in a module can share it)."""
+    torch.manual_seed(0)
+    return style.load_model("vgg16", "random", "relu5_1", "max", "cpu")
 
 
 @pytest.fixture

@@ -9,9 +9,8 @@ from nstlib import filters, images, models, style, textures
 
 
 @pytest.fixture(scope="module")
-def vgg():
-    torch.manual_seed(0)
-    return style.load_model("vgg16", "random", "relu5_1", "max", "cpu")
+def vgg(style_vgg16):
+    return style_vgg16
 
 
 @pytest.fixture(scope="module")

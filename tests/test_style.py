@@ -14,9 +14,8 @@ from nstlib.cli import main
 
 
 @pytest.fixture(scope="module")
-def model():
-    torch.manual_seed(0)
-    return style.load_model("vgg16", "random", "relu5_1", "max", "cpu")
+def model(style_vgg16):
+    return style_vgg16
 
 
 @pytest.fixture(scope="module")
