@@ -406,6 +406,11 @@ def _cmd_train(args) -> int:
     net, record = fast.train(settings, device=dev, run_dir=run_dir, checkpoint=args.checkpoint,
                              checkpoint_every=args.checkpoint_every, resume=args.resume,
                              preview_every=args.preview_every, progress=not args.no_progress)
+    if record.step == 0:  # stopped before the first step ended: an untrained network is not a model
+        if distributed.is_main():
+            print(f"nstlib train-fast: {record.stopped} before the first step ended: nothing was trained and "
+                  f"nothing written", file=sys.stderr)
+        return INTERRUPTED if record.stopped == "interrupted" else 1
     if not distributed.is_main():
         return 0
     final = {k: round(v[-1], 4) for k, v in record.losses.items()}

@@ -279,6 +279,20 @@ def test_resume_on_the_command_line_goes_on_in_the_checkpoints_run_folder(tmp_pa
     assert not (tmp_path / "again_run").exists()
 
 
+def test_ctrl_c_before_the_first_step_ends_writes_no_model(tmp_path, monkeypatch, capsys):
+    from nstlib import cli
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt  # a second Ctrl-C during step 1: the loop stops at once
+
+    monkeypatch.setattr(fast, "_step", interrupted)
+    status = cli.main(["train-fast", *CLI, "--steps", "3", "--preview-every", "0", "--run-dir", str(tmp_path / "run"),
+                       "-o", str(tmp_path / "m.pth")])
+    assert status == 130
+    assert "interrupted before the first step ended: nothing was trained and nothing written" in capsys.readouterr().err
+    assert not (tmp_path / "m.pth").exists()
+
+
 def test_fp16_features_are_gram_multiplied_in_fp32():
     """Under --precision fp16 the loss network's features are fp16; their Gram sums overflow fp16."""
     from nstlib import style
