@@ -82,3 +82,23 @@ def open_in_lab(page, address: str) -> None:
     page.wait_for_function("window.jupyterapp && window.jupyterapp.shell.currentWidget", timeout=120_000)
     page.evaluate("async () => { const nb = window.jupyterapp.shell.currentWidget;"
                   " await nb.context.ready; await nb.sessionContext.ready; }")
+
+
+@contextlib.contextmanager
+def lab_page(address: str, shot: str, width: int = 1400):
+    """Chromium with the lesson at ``address`` open and its kernel ready; yields the page. If the test fails,
+    a screenshot ``SHOTS/<shot>-failure.png`` shows where."""
+    from playwright.sync_api import sync_playwright
+
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as p:
+        browser = launch(p)
+        page = browser.new_page(viewport={"width": width, "height": 1000})
+        try:
+            open_in_lab(page, address)
+            yield page
+        except Exception:
+            page.screenshot(path=str(SHOTS / f"{shot}-failure.png"))
+            raise
+        finally:
+            browser.close()

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from browser import ROOT, SHOTS, launch, lesson_in_lab, open_in_lab
+from browser import ROOT, SHOTS, lab_page, lesson_in_lab
 
 NOTEBOOK = "00_setup_and_tour.ipynb"
 
@@ -25,27 +25,15 @@ def expected_sections() -> int:
 
 
 def test_rise_renders_the_lesson_as_its_slides(lab):
-    from playwright.sync_api import sync_playwright
-
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as p:
-        browser = launch(p)
-        page = browser.new_page(viewport={"width": 1400, "height": 1000})
-        try:
-            open_in_lab(page, lab)
-            assert "RISE:preview" in page.evaluate("window.jupyterapp.commands.listCommands()"), \
-                "the RISE extension is not installed in JupyterLab (pip install jupyterlab-rise)"
-            page.evaluate("window.jupyterapp.commands.execute('RISE:preview')")
-            page.wait_for_function(
-                "() => [...document.querySelectorAll('iframe')].some(f => f.contentDocument"
-                " && f.contentDocument.querySelectorAll('.reveal .slides section').length > 0)", timeout=60_000)
-            frame = next(f for f in page.frames if "/rise/" in f.url)
-            assert frame.evaluate("document.querySelectorAll('.reveal .slides section').length") == \
-                expected_sections()
-            assert "Lesson 0" in frame.evaluate("document.querySelector('.reveal .slides section').innerText")
-            page.screenshot(path=str(SHOTS / "rise.png"))
-        except Exception:
-            page.screenshot(path=str(SHOTS / "rise-failure.png"))
-            raise
-        finally:
-            browser.close()
+    with lab_page(lab, "rise") as page:
+        assert "RISE:preview" in page.evaluate("window.jupyterapp.commands.listCommands()"), \
+            "the RISE extension is not installed in JupyterLab (pip install jupyterlab-rise)"
+        page.evaluate("window.jupyterapp.commands.execute('RISE:preview')")
+        page.wait_for_function(
+            "() => [...document.querySelectorAll('iframe')].some(f => f.contentDocument"
+            " && f.contentDocument.querySelectorAll('.reveal .slides section').length > 0)", timeout=60_000)
+        frame = next(f for f in page.frames if "/rise/" in f.url)
+        assert frame.evaluate("document.querySelectorAll('.reveal .slides section').length") == \
+            expected_sections()
+        assert "Lesson 0" in frame.evaluate("document.querySelector('.reveal .slides section').innerText")
+        page.screenshot(path=str(SHOTS / "rise.png"))
