@@ -21,7 +21,6 @@ ratio nstlib/naive to reach the naive loop's robust score (target: at most 0.33)
 from __future__ import annotations
 
 import argparse
-import inspect
 import time
 
 import torch
@@ -100,7 +99,7 @@ def main(argv=None) -> None:
     args = parser.parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)
-    max_steps = args.max_steps or inspect.signature(filters.visualize).parameters["steps"].default
+    max_steps = args.max_steps or filters.VisualizeSettings.steps
     env.seed(0)
     dev = env.device()
     print(f"device {dev}, {torch.get_num_threads()} threads, naive {args.steps} steps, nstlib up to {max_steps} "
