@@ -208,8 +208,7 @@ def _gradient_cam(model, x, target, layer, method):
         # Inference tensors keep no graph, so there is no gradient to take: leave inference mode for this
         # call and work on a normal copy of the input (the caller's tensors are untouched).
         with torch.inference_mode(False):
-            maps, classes = _gradient_cam(model, x.clone(), target, layer, method)
-            return maps.clone(), classes.clone() if classes is not None else None
+            return _gradient_cam(model, x.clone(), target, layer, method)
     logits, acts = _forward(model, x, layer)
     with torch.enable_grad():
         scores, classes = _target_scores(model, logits, target)
