@@ -28,13 +28,13 @@ import torch
 sys.path.insert(0, str(Path(__file__).parent))
 from common import matmul_peak_gflops  # noqa: E402
 
-from nstlib import content, images, train_log  # noqa: E402
+from nstlib import content, fast, images, train_log  # noqa: E402
 
 
 def make_photos(folder: Path, copies: int = 4) -> Path:
     """The bundled photos as 640x480 JPEGs (COCO's typical size), several crops of each."""
     folder.mkdir(parents=True, exist_ok=True)
-    for name in content.BUNDLED + ("coffee", "hopper"):
+    for name in content.BUNDLED + fast.HELD_OUT_PHOTOS:
         photo = images.sample(name, size=(480, 640))
         for i in range(copies):
             photo.transpose(i % 2).save(folder / f"{name}_{i}.jpg", quality=90)  # 0: flip left-right, 1: up-down

@@ -79,10 +79,11 @@ def session(device=None):
 def mean_and_any(ctx: Context, values: torch.Tensor, flag: bool) -> tuple[list[float], bool]:
     """The mean of ``values`` over the processes, and whether ``flag`` is set in any of them: one collective
     per step (the loss terms for the log, and a stop request that every process then honours)."""
-    packed = torch.cat([values.detach().float().reshape(-1), values.new_tensor([float(flag)], dtype=torch.float32)])
-    if ctx.distributed:
-        dist.all_reduce(packed)
-        packed[:-1] /= ctx.world_size
+    if not ctx.distributed:
+        return values.tolist(), flag
+    packed = torch.cat([values.float().reshape(-1), values.new_tensor([float(flag)], dtype=torch.float32)])
+    dist.all_reduce(packed)
+    packed[:-1] /= ctx.world_size
     out = packed.tolist()
     return out[:-1], out[-1] > 0
 

@@ -34,6 +34,7 @@ from tqdm.auto import tqdm
 from . import config, content, distributed, env, images, models, precision, stopping, style, textures, train_log
 from .errors import UsageError
 from .outputs import check_folder, check_image, image_format, replacing  # ``outputs`` names a run's reporter here
+from .records import Rows
 
 DATA = Path(__file__).parent / "data"
 #: Photos the network trains on by default; "coffee" and "hopper" are held out to measure it on unseen images.
@@ -184,15 +185,13 @@ def style_image(spec, size: int) -> torch.Tensor:
 
 # ------------------------------------------------------------------------------------------- the run record
 
-#: The columns of a record's rows that are not loss terms.
-BOOKKEEPING = ("step", "epoch", "samples", "seconds", "data_seconds")
-
-
 @dataclass
-class TrainRecord:
+class TrainRecord(Rows):
     """A run as it went: one row per step (the step, the epoch, global samples seen, seconds since the start,
     seconds spent waiting for the batch, and every loss term, averaged over all processes). The CSV log
     (``losses.csv``) holds the same rows; ``train_log.read_csv`` reads them back."""
+
+    BOOKKEEPING = ("step", "epoch", "samples", "seconds", "data_seconds")  # the columns that are not loss terms
 
     settings: dict
     step: int = 0
@@ -207,25 +206,18 @@ class TrainRecord:
     checkpoint: str | None = None  # where the last checkpoint was written
     world_size: int = 1
 
-    @property
-    def losses(self) -> dict[str, list[float]]:
-        """Loss term -> one value per step: the rows' loss columns."""
-        names = [k for k in self.rows[0] if k not in BOOKKEEPING] if self.rows else []
-        return {k: [row[k] for row in self.rows] for k in names}
-
 
 def save_checkpoint(path, net, optimizer, record: TrainRecord, scaler=None) -> Path:
     """Model, optimiser, gradient scaler, position (global step, epoch, samples) and settings, written to a
     temporary file and renamed, so a stop while writing never leaves half a checkpoint."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(path.name + ".partial")
-    torch.save({"model": net.state_dict(), "optimizer": optimizer.state_dict(),
-                "scaler": scaler.state_dict() if scaler is not None and scaler.is_enabled() else None,
-                "step": record.step, "epoch": record.epoch, "epoch_samples": record.epoch_samples,
-                "samples": record.samples, "seconds": record.seconds, "rows": record.rows,
-                "settings": record.settings, "skipped": record.skipped, "world_size": record.world_size}, partial)
-    partial.replace(path)
+    with replacing(path) as partial:
+        torch.save({"model": net.state_dict(), "optimizer": optimizer.state_dict(),
+                    "scaler": scaler.state_dict() if scaler is not None and scaler.is_enabled() else None,
+                    "step": record.step, "epoch": record.epoch, "epoch_samples": record.epoch_samples,
+                    "samples": record.samples, "seconds": record.seconds, "rows": record.rows,
+                    "settings": record.settings, "skipped": record.skipped, "world_size": record.world_size},
+                   partial)
     return path
 
 
@@ -336,7 +328,7 @@ def _prepare(settings: TrainSettings, ctx: distributed.Context, resume, verbose:
 
 def _data(settings: TrainSettings, ctx: distributed.Context, verbose: bool):
     """The sampler and DataLoader of this process: its share of every global batch."""
-    per_process = check_batch(settings, ctx.world_size)
+    per_process = settings.batch // ctx.world_size  # ``train`` checked that it splits, before joining the group
     photos = content.sources(settings.content, settings.crop)
     data = content.ContentCrops(photos, crop=settings.crop, seed=settings.seed,
                                 repeat=content.repeats_for(len(photos), settings.batch))
@@ -402,9 +394,10 @@ def _step(run: _Run, crops: torch.Tensor, stop_requested: bool):
     """One optimisation step on this process's crops. Returns the loss terms averaged over all processes,
     whether any process asked to stop, and whether the loss is finite (if not, the weights stay as they were)."""
     dev = run.ctx.device
-    crops = content.as_float(crops.to(dev, non_blocking=True))
-    if run.channels_last:
+    crops = crops.to(dev, non_blocking=True)
+    if run.channels_last:  # the layout change on the uint8 batch: a quarter of the bytes to copy
         crops = crops.contiguous(memory_format=torch.channels_last)
+    crops = content.as_float(crops)  # keeps the memory format
     with _autocast(dev, run.dtype):
         output = run.model(crops)
     # Outside autocast: the loss network is already a low-precision copy, and the Gram products and
@@ -521,7 +514,8 @@ class _Outputs:
             self.live.update(picture)
             if self.run_dir is not None:
                 images.save(picture, train_log.preview_path(self.run_dir, step))
-        if self.checkpoint is not None and step % self.checkpoint_every == 0:
+        if self.checkpoint is not None and step % self.checkpoint_every == 0 and step < run.settings.steps:
+            # (the last step's checkpoint is ``_finish``'s, which also holds the whole run's skipped files)
             save_checkpoint(self.checkpoint, run.net, run.optimizer, run.record, run.scaler)
 
     def close(self) -> None:

@@ -20,26 +20,25 @@ class CsvLog:
         self.path = Path(path)
         self._file = None
         self._writer = None
-        self._columns = None
 
     def start(self, rows: list[dict]) -> CsvLog:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._file = self.path.open("w", newline="")
-        self._columns = list(rows[0]) if rows else None
-        if rows:
-            self._writer = csv.DictWriter(self._file, fieldnames=self._columns)
-            self._writer.writeheader()
-            self._writer.writerows(rows)
-            self._file.flush()
+        for row in rows:
+            self._write(row)
+        self._file.flush()
         return self
 
     def add(self, row: dict) -> None:
+        self._write(row)
+        self._file.flush()
+
+    def _write(self, row: dict) -> None:
+        """One row; the first one also sets the columns and writes the header."""
         if self._writer is None:
-            self._columns = list(row)
-            self._writer = csv.DictWriter(self._file, fieldnames=self._columns)
+            self._writer = csv.DictWriter(self._file, fieldnames=list(row))
             self._writer.writeheader()
         self._writer.writerow(row)
-        self._file.flush()
 
     def close(self) -> None:
         if self._file is not None:
