@@ -392,18 +392,18 @@ def _cmd_train(args) -> int:
 
     # Everything typed is checked before the run (on every process under torchrun), not after it.
     _check_train_values(args)
-    outputs.check_file(args.output, suffixes=(".pth", ".pt"), name="-o")
-    run_dir = Path(args.run_dir) if args.run_dir else run_dir_for(args.output, args.resume)
+    output = outputs.check_file(args.output, suffixes=(".pth", ".pt"), name="-o")
+    run_dir = Path(args.run_dir) if args.run_dir else run_dir_for(output, args.resume)
     if run_dir.exists() and not run_dir.is_dir():
         raise UsageError(f"--run-dir {run_dir} is a file; give a folder for checkpoint.pth, losses.csv and previews/")
-    outputs.check_folder(run_dir, name="--run-dir")
-    if args.checkpoint:
-        outputs.check_file(args.checkpoint, suffixes=(".pth", ".pt"), name="--checkpoint")
+    run_dir = outputs.check_folder(run_dir, name="--run-dir")
+    checkpoint = (outputs.check_file(args.checkpoint, suffixes=(".pth", ".pt"), name="--checkpoint")
+                  if args.checkpoint else None)
     dev = device(args.device, option="--device")
     settings = settings_from_args(args)
     if settings.style not in textures.names():
         images.resolve(settings.style, kind="style", option="--style")  # a wrong name fails before the run
-    net, record = fast.train(settings, device=dev, run_dir=run_dir, checkpoint=args.checkpoint,
+    net, record = fast.train(settings, device=dev, run_dir=run_dir, checkpoint=checkpoint,
                              checkpoint_every=args.checkpoint_every, resume=args.resume,
                              preview_every=args.preview_every, progress=not args.no_progress)
     if record.step == 0:  # stopped before the first step ended: an untrained network is not a model
@@ -418,7 +418,7 @@ def _cmd_train(args) -> int:
              "seconds": round(record.seconds, 1), "processes": record.world_size,
              "final_losses": final, "stopped": record.stopped, "steps_done": record.step,
              "skipped_files": len(record.skipped)}
-    path = fast.export(net, args.output, record.settings, extra)
+    path = fast.export(net, output, record.settings, extra)
     print(f"wrote {path} after {record.step} steps in {record.seconds:.0f} s ({record.stopped}); final {final}")
     print(f"losses: {run_dir / 'losses.csv'}; checkpoint: {record.checkpoint}")
     if record.stopped == "interrupted" and record.checkpoint:
@@ -474,25 +474,25 @@ def _add_train_fast(subparsers) -> None:
 # ------------------------------------------------------------------------------------------- train-shapes
 
 
+_SHAPES_OPTIONS = ("seed", "epochs", "train_scenes", "threads", "size")
+
+
 def _add_train_shapes(sub) -> None:
     """``python -m nstlib train-shapes``: remake the offline classifier of lesson 3."""
-    from .shapes_classifier import DEFAULTS
-
     p = sub.add_parser("train-shapes", help="train the small shapes classifier of lesson 3 (a few minutes)")
     p.add_argument("--out", help="weights file (default: the one shipped in nstlib/data/shapes_cnn.pt)")
-    for key in ("seed", "epochs", "train_scenes", "threads", "size"):
-        p.add_argument(f"--{key.replace('_', '-')}", type=int, default=DEFAULTS[key], dest=key)
+    for key in _SHAPES_OPTIONS:  # unset: shapes_classifier.DEFAULTS (not read here: it would load torch)
+        p.add_argument(f"--{key.replace('_', '-')}", type=int, dest=key)
     p.set_defaults(func=_cmd_train_shapes)
 
 
 def _cmd_train_shapes(args) -> int:
     from . import outputs, shapes_classifier
 
-    if args.out:
-        outputs.check_file(args.out, suffixes=(".pt", ".pth"), name="--out")
-    record = shapes_classifier.train(args.out, seed=args.seed, epochs=args.epochs, train_scenes=args.train_scenes,
-                                     threads=args.threads, size=args.size)
-    print(f"saved {args.out or shapes_classifier.WEIGHTS_FILE}: validation accuracy {record['val_accuracy']:.1%} "
+    out = outputs.check_file(args.out, suffixes=(".pt", ".pth"), name="--out") if args.out else None
+    typed = {key: getattr(args, key) for key in _SHAPES_OPTIONS if getattr(args, key) is not None}
+    record = shapes_classifier.train(out, **typed)
+    print(f"saved {out or shapes_classifier.WEIGHTS_FILE}: validation accuracy {record['val_accuracy']:.1%} "
           f"in {record['train_seconds']:.0f} s")
     return 0
 

@@ -263,6 +263,20 @@ def test_train_shapes_command_is_registered():
     assert settings["seed"] == 0 and settings["categories"] == list(scenes.CLASSES)
 
 
+def test_train_shapes_passes_only_the_options_typed_so_the_defaults_stay_the_classifiers(monkeypatch, tmp_path):
+    from nstlib import cli
+
+    seen = {}
+
+    def train(out, **overrides):
+        seen.update(out=out, **overrides)
+        return {"val_accuracy": 0.5, "train_seconds": 1.0}
+
+    monkeypatch.setattr(sc, "train", train)
+    assert cli.main(["train-shapes", "--epochs", "1", "--out", str(tmp_path / "s.pt")]) == 0
+    assert seen == {"out": tmp_path / "s.pt", "epochs": 1}
+
+
 def test_a_hundred_maps_in_a_loop_do_not_grow_memory():
     import gc
     import warnings
