@@ -144,9 +144,9 @@ LONG = " ".join(["words"] * (slide_metadata.NOTES_WORDS + 1))
 def test_slide_types_follow_the_lesson_structure():
     nb = lesson(markdown("# Lesson 9\n\nbadge"), code_cell(), markdown("## 1. Section"), markdown(LONG),
                 code_cell(), markdown("A short intro to the figure."), code_cell(tags=["figure"]),
-                code_cell(tags=["figure"]), markdown("- a list\n- " + LONG))
+                code_cell(tags=["figure"]), markdown("- a list\n- " + LONG), markdown("### An aside"))
     assert slide_metadata.slide_types(nb) == ["slide", "skip", "slide", "notes", "-", "subslide", "-",
-                                              "subslide", "-"]
+                                              "subslide", "-", "subslide"]
 
 
 def test_a_long_section_is_split_so_its_narration_becomes_notes():
@@ -155,6 +155,43 @@ def test_a_long_section_is_split_so_its_narration_becomes_notes():
     assert [c.source for c in nb.cells] == ["# Title\n\n" + LONG, "plot_something()", "## 2. Two", LONG]
     assert [c.metadata["slideshow"]["slide_type"] for c in nb.cells] == ["slide", "skip", "slide", "notes"]
     assert not slide_metadata.apply(nb), "a second pass changes nothing"
+
+
+def test_every_heading_begins_a_cell_and_is_never_notes():
+    nb = lesson(markdown("# T"), code_cell(),
+                markdown(LONG + "\n\n## 3. Next\n\nShort text.\n\n### Aside\n\n" + LONG),
+                markdown("<details><summary>Solution</summary>\n\n## not a heading\n\n" + LONG
+                         + "\n</details>\n\n## Summary\n\n- one\n- two"))
+    nb.cells[2].id = "abcd1234"
+    slide_metadata.apply(nb)
+    assert [c.source for c in nb.cells[2:]] == [
+        LONG, "## 3. Next\n\nShort text.", "### Aside", LONG,
+        "<details><summary>Solution</summary>\n\n## not a heading\n\n" + LONG + "\n</details>",
+        "## Summary\n\n- one\n- two"]
+    kinds = [c.metadata["slideshow"]["slide_type"] for c in nb.cells[2:]]
+    assert kinds == ["notes", "slide", "subslide", "notes", "-", "slide"]
+    ids = [c.id for c in nb.cells]
+    assert nb.cells[2].id == "abcd1234" and len(set(ids)) == len(ids) and all(len(i) == 8 for i in ids[2:])
+    assert not slide_metadata.apply(nb), "a second pass changes nothing (same cuts, same ids)"
+
+
+def test_lists_summaries_and_exercise_tasks_stay_on_the_slide():
+    objectives = "## What you will learn\n\n" + LONG + "\n\n- capture a layer\n- read a map"
+    exercise = "## Exercises\n\n**1.** " + LONG
+    nb = lesson(markdown("# T"), code_cell(), markdown(objectives), markdown(exercise),
+                markdown("## Summary"), markdown(LONG), markdown("## 4. Four\n\n" + LONG + "\n\n- a\n- b"))
+    slide_metadata.apply(nb)
+    sources = [c.source for c in nb.cells]
+    kinds = [c.metadata["slideshow"]["slide_type"] for c in nb.cells]
+    assert sources[2:6] == [objectives, exercise, "## Summary", LONG] and kinds[2:6] == ["slide", "slide",
+                                                                                         "slide", "-"]
+    assert sources[6:] == ["## 4. Four", LONG, "- a\n- b"] and kinds[6:] == ["slide", "notes", "-"]
+
+
+def test_a_figure_right_after_a_bare_heading_keeps_its_text_on_the_heading_slide():
+    nb = lesson(markdown("# T"), code_cell(), markdown("## What you will learn"), markdown("- a\n- b"),
+                code_cell(tags=["figure"]))
+    assert slide_metadata.slide_types(nb)[2:] == ["slide", "-", "subslide"]
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
