@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import io
+import os
 import sys
 from pathlib import Path
 
@@ -19,6 +20,7 @@ from PIL import Image  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tools"))
+import alt_text  # noqa: E402
 import build_book  # noqa: E402
 import figure_checks  # noqa: E402
 import slide_metadata  # noqa: E402
@@ -117,14 +119,14 @@ def test_a_cell_error_is_reported_with_lesson_and_cell():
 
 
 def test_figure_tags_must_match_what_a_cell_draws():
-    assert problems(code_cell([PICTURE], tags=["figure"])) == []
+    assert problems(figure_cell([GOOD_ALT])) == []
     assert "drew none" in problems(code_cell([], tags=["figure"]))[0]
     assert "not tagged" in problems(code_cell([PICTURE]))[0]
 
 
 def test_a_bad_figure_record_is_reported():
     record = {"title": "patterns", "artists": 0, "panels": [{"flat": False, "rails": 0.9, "size": 100}]}
-    found = problems(code_cell([PICTURE], tags=["figure"]), [record])
+    found = problems(figure_cell([GOOD_ALT]), [record])
     assert len(found) == 1 and "'patterns' is saturated: 90%" in found[0]
 
 
@@ -217,3 +219,131 @@ def test_a_published_lesson_needs_no_network_and_links_out_to_the_repository(tmp
     assert config.colab_url(name) in text, "the badge still opens the lesson in Colab"
     assert config.site_url(name) not in text, "a page does not link to itself"
     assert f"https://github.com/{config.REPOSITORY}/blob/{config.BRANCH}/README.md" in text
+
+
+# Alt text (tools/alt_text.py): every figure says what it shows, on the website and on the slides.
+
+GOOD_ALT = "Four rows of feature maps of the cat photo, one row per block of VGG16"
+
+
+@pytest.mark.parametrize("text", [None, "", "   ", "figure", "The plot", "image 3",
+                                  "../_images/0710e4ee37a3.png", "build/book/html/_images/cat.png",
+                                  "Cat activations shown", "No description has been provided for this image.png"])
+def test_an_alt_text_that_describes_nothing_is_refused(text):
+    assert alt_text.problem(text) is not None
+
+
+def test_a_real_description_passes():
+    assert alt_text.problem(GOOD_ALT) is None
+    assert alt_text.problem("A loss curve falling steeply, then flattening after step 20") is None
+
+
+def figure_cell(alt=None, pictures=1):
+    cell = code_cell([PICTURE] * pictures, tags=["figure"])
+    cell.id = "c265dc43"
+    if alt is not None:
+        cell.metadata["alt"] = alt
+    return cell
+
+
+def test_a_figure_cell_needs_one_description_per_picture():
+    assert alt_text.cell_problems(figure_cell([GOOD_ALT, GOOD_ALT], pictures=2), 2) == []
+    assert alt_text.cell_problems(figure_cell(GOOD_ALT), 1) == [], "a plain string for a one-picture cell"
+    assert "no alt text" in alt_text.cell_problems(figure_cell(), 1)[0]
+    assert "2 pictures but 1 alt text" in alt_text.cell_problems(figure_cell([GOOD_ALT], pictures=2), 2)[0]
+    assert "alt text 2 'a cat' is shorter" in alt_text.cell_problems(figure_cell([GOOD_ALT, "a cat"], 2), 2)[0]
+
+
+def test_the_build_fails_on_a_figure_without_alt_text_naming_lesson_and_cell_id():
+    found = problems(figure_cell())
+    assert len(found) == 1 and found[0].startswith("04_style, cell 7: figure cell id c265dc43")
+    assert "add metadata \"alt\"" in found[0]
+    assert problems(figure_cell([GOOD_ALT])) == []
+
+
+def test_published_pictures_carry_their_alt_text(tmp_path):
+    nb = lesson(markdown("# Lesson 9"), figure_cell([GOOD_ALT]))
+    path = tmp_path / "09_fake.ipynb"
+    nbformat.write(nb, path)
+    alts = {}
+    published = nbformat.reads(build_book.published(path, badge="b.svg", alts=alts), as_version=4)
+    assert published.cells[1].outputs[0]["metadata"]["alt"] == GOOD_ALT  # what the slides' template reads
+    assert alts == {alt_text.digest(PICTURE["data"]["image/png"]): GOOD_ALT}  # what the website's pages read
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_every_figure_cell_of_a_lesson_describes_its_pictures(path):
+    nb = nbformat.read(path, as_version=4)
+    missing = [f"cell {c.id}: {'; '.join(found)}" for c in nb.cells if slide_metadata.is_figure(c)
+               and (found := alt_text.cell_problems(c))]
+    assert not missing, f"{path.name}: figure cells without alt text ({alt_text.HOW_TO_FIX}):\n  " + \
+        "\n  ".join(missing)
+
+
+# The note on what a lesson page's outputs were measured with (tools/build_book.py).
+
+def executed_lesson(*outputs_per_cell, run=None):
+    cells = [markdown("# Lesson 9")]
+    for outputs in outputs_per_cell:
+        cells.append(code_cell([{"output_type": "stream", "name": "stdout", "text": text} for text in outputs]))
+    nb = lesson(*cells)
+    if run:
+        nb.metadata["nstlib_run"] = run
+    return nb
+
+
+def test_the_weights_come_from_what_the_lesson_printed():
+    nb = executed_lesson(["nstlib 0.1 | torch 2.5\nweights: offline-vgg16: offline pack (/root/x.pth)\n"],
+                         ["nstlib weights: imagenet-vgg16: torchvision VGG16 (/tmp/t/vgg16.pth) -- NOT ImageNet\n"],
+                         ["nstlib weights: imagenet-vgg16: torchvision VGG16 (/tmp/t/vgg16.pth) -- NOT ImageNet\n",
+                          "nstlib weights: imagenet-vgg19: torchvision VGG19 (/tmp/t/vgg19.pth)\n"])
+    assert build_book.weights_used(nb) == ["imagenet-vgg16: torchvision VGG16 -- NOT ImageNet",
+                                           "imagenet-vgg19: torchvision VGG19"]
+    only_report = executed_lesson(["device: cpu\nweights: offline-vgg16: offline pack (/root/x.pth)\n"])
+    assert build_book.weights_used(only_report) == ["offline-vgg16: offline pack"]
+
+
+def test_the_measured_here_note_names_weights_machine_and_date():
+    run = {"date": "2026-12-05", "machine": "AMD EPYC, 2 cores, no GPU, torch 2.5.1", "smoke": False}
+    note = build_book.measured_note(executed_lesson(["nstlib weights: offline-vgg16: offline pack\n"], run=run))
+    assert note.startswith("```{admonition} Measured here")
+    for part in ("2026-12-05", "offline-vgg16: offline pack", "AMD EPYC, 2 cores, no GPU, torch 2.5.1"):
+        assert part in note
+    assert "smoke" not in note
+
+
+def test_a_lesson_page_opens_with_the_note(tmp_path):
+    nb = executed_lesson(["nstlib weights: offline-vgg16: offline pack\n"],
+                         run={"date": "2026-12-05", "machine": "a laptop", "smoke": True})
+    path = tmp_path / "09_fake.ipynb"
+    nbformat.write(nb, path)
+    page = nbformat.reads(build_book.published(path, badge="b.svg", note=True), as_version=4)
+    assert page.cells[0].source == "# Lesson 9" and "Measured here" in page.cells[1].source
+    assert "smoke mode" in page.cells[1].source
+    slides = nbformat.reads(build_book.published(path, badge="b.svg"), as_version=4)
+    assert "Measured here" not in "".join(c.source for c in slides.cells), "the slides do without it"
+
+
+def test_the_machine_line_names_cpu_cores_gpu_and_torch():
+    import torch
+
+    line = build_book.machine()
+    assert f"{os.cpu_count()} cores" in line and f"torch {torch.__version__}" in line
+    assert ("no GPU" in line) != torch.cuda.is_available()
+
+
+# The ImageNet stand-in build (--standin).
+
+def test_the_standin_build_runs_where_auto_finds_the_standin_and_puts_the_environment_back(monkeypatch):
+    from nstlib import testing
+
+    written = []
+    monkeypatch.setattr(testing, "imagenet_standin", lambda arch, home: written.append((arch, home)))
+    monkeypatch.setenv("NSTLIB_WEIGHTS", "offline")
+    monkeypatch.setenv("TORCH_HOME", "/somewhere/else")
+    with build_book.standin_weights():
+        assert {arch for arch, _ in written} == {"vgg16", "vgg19"}
+        assert all(home == os.environ["TORCH_HOME"] for _, home in written)
+        assert "NSTLIB_WEIGHTS" not in os.environ, "'auto' must be free to pick the stand-in"
+    assert os.environ["TORCH_HOME"] == "/somewhere/else" and os.environ["NSTLIB_WEIGHTS"] == "offline"
+    assert build_book.STANDIN_BUILD != build_book.BUILD

@@ -5,24 +5,33 @@
     python tools/build_book.py --only 04       # one lesson (the site then holds just that lesson)
     python tools/build_book.py --slides-only   # slides alone (reuses the last full run when current)
     python tools/build_book.py --tag-figures   # mark the cells that draw figures (after editing a lesson)
+    python tools/build_book.py --standin --smoke --only 01   # on the ImageNet stand-in, into build/book-standin
 
 Steps, all offline:
 1. Execute each notebook of notebooks/ cell by cell in a fresh kernel (widgets show their static fallback)
    and write the executed copy to build/book/executed/. notebooks/ is never written to.
 2. Check the output: no cell error; no figure that is blank, one colour, or mostly at the colour rails;
-   every cell tagged ``figure`` drew at least one figure, and every cell that drew one is tagged. Problems
-   name the lesson and the cell; any problem fails the build after the table is printed.
+   every cell tagged ``figure`` drew at least one figure, and every cell that drew one is tagged; every
+   figure has alt text (tools/alt_text.py). Problems name the lesson and the cell; any problem fails the
+   build after the table is printed.
 3. Print the table of wall times and figures per lesson (also build/book/timings.md, shown on the site).
 4. Build the website with Sphinx + MyST-NB from the executed copies (build/book/html) and export every
    lesson as reveal.js slides into build/book/html/slides/, with reveal.js and MathJax served from the
-   site itself (``make book-assets`` installs them once).
+   site itself (``make book-assets`` installs them once). Each figure carries its alt text on both; each
+   lesson page opens with a note naming the weights, the machine and the date of the run it shows.
+
+``--standin`` runs the lessons on nstlib.testing's ImageNet stand-in (a checkpoint in torchvision's format
+that is NOT ImageNet, as tests/notebooks_imagenet does) and writes everything to build/book-standin/, so the
+text of the ImageNet branches can be read against their outputs without the real weights.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -35,6 +44,7 @@ import nbformat
 from nstlib import config
 
 sys.path.insert(0, str(Path(__file__).parent))
+import alt_text  # noqa: E402
 import figure_checks  # noqa: E402
 from figure_checks import Problem  # noqa: E402
 from slide_metadata import FIGURE_TAG  # noqa: E402
@@ -43,6 +53,7 @@ ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = ROOT / "notebooks"
 SOURCE = ROOT / "docs" / "book"
 BUILD = ROOT / "build" / "book"
+STANDIN_BUILD = ROOT / "build" / "book-standin"
 ASSETS = ROOT / "build" / "book-assets"
 COLAB_BADGE_PICTURE = "https://colab.research.google.com/assets/colab-badge.svg"
 SLOW_CELL_S = 20
@@ -127,6 +138,8 @@ def execute(path: Path, smoke: bool, timeout: int) -> tuple[nbformat.NotebookNod
                 drop_widget_views(cell)
                 problems += check_cell(lesson, index, cell, figure_checks.read_log(log)[seen:], stats)
     nb.metadata.pop("widgets", None)  # the state of live widgets, which a static page cannot use
+    nb.metadata["nstlib_run"] = {"date": time.strftime("%Y-%m-%d"), "machine": machine(),
+                                 "smoke": smoke}
     return nb, problems, stats
 
 
@@ -160,6 +173,9 @@ def check_cell(lesson: str, index: int, cell, records: list[dict], stats: dict) 
     if pngs and not tagged:
         problems.append(Problem(lesson, index, f"{where} drew a figure but is not tagged '{FIGURE_TAG}': "
                                                "run tools/build_book.py --tag-figures"))
+    if tagged and pngs:
+        problems += [Problem(lesson, index, f"figure cell id {cell.get('id', '?')} ({where}): {reason}")
+                     for reason in alt_text.cell_problems(cell, len(pngs))]
     return problems
 
 
@@ -180,13 +196,53 @@ def fmt_time(seconds: float) -> str:
     return f"{seconds:.0f} s" if seconds < 90 else f"{seconds // 60:.0f} min {seconds % 60:02.0f} s"
 
 
-def machine() -> str:
+def cpu_model() -> str:
     import platform
 
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def machine() -> str:
+    """The machine a run measured on, in one line: CPU model and cores, GPU if any, torch version."""
     import torch
 
-    return (f"{os.cpu_count()} CPU cores ({platform.machine()}), torch {torch.__version__}, "
-            f"{'CUDA' if torch.cuda.is_available() else 'no GPU'}")
+    gpu = torch.cuda.get_device_name(0) if torch.cuda.is_available() else "no GPU"
+    return f"{cpu_model()}, {os.cpu_count()} cores, {gpu}, torch {torch.__version__}"
+
+
+def weights_used(nb) -> list[str]:
+    """The weights a run used, as nstlib printed them: each distinct ``nstlib weights: ...`` line, else the
+    ``weights:`` line of the setup cell's report."""
+    found, reported = [], []
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        text = "".join(o.get("text", "") for o in cell.get("outputs", []) if o.get("output_type") == "stream")
+        for line in text.splitlines():
+            if line.startswith("nstlib weights: ") and line[16:].strip() not in found:
+                found.append(line[16:].strip())
+            elif line.startswith("weights: ") and not reported:
+                reported.append(line[9:].strip())
+    # Where a weights file lies on the machine that built the site means nothing to its readers.
+    return [re.sub(r"\s*\((?:/|~|[A-Za-z]:\\)[^)]*\)", "", line) for line in found or reported]
+
+
+def measured_note(nb) -> str:
+    """The note a lesson page opens with: what its outputs were measured with, so no one reads them as
+    universal (a student's own run prints its own)."""
+    run = nb.metadata.get("nstlib_run", {})
+    weights = "; ".join(weights_used(nb)) or "none printed"
+    mode = " in smoke mode (tiny images, few steps)" if run.get("smoke") else ""
+    return ("```{admonition} Measured here\n:class: measured-here\n"
+            f"The outputs on this page come from one run of the lesson{mode} on {run.get('date', 'an unknown date')}"
+            f", with the weights {weights}, on {run.get('machine', 'an unrecorded machine')}. "
+            "Your own run prints its own figures: they change with the weights and the machine.\n```")
 
 
 def tag_figures(paths: list[Path], smoke: bool, timeout: int) -> None:
@@ -208,8 +264,9 @@ def tag_figures(paths: list[Path], smoke: bool, timeout: int) -> None:
         print(f"{path.name}: {sum(FIGURE_TAG in c.metadata.get('tags', []) for c in nb.cells)} figure cells")
 
 
-def run_lessons(paths: list[Path], smoke: bool, timeout: int) -> tuple[list[dict], list[Problem]]:
-    executed_dir = BUILD / "executed"
+def run_lessons(paths: list[Path], smoke: bool, timeout: int, build: Path = BUILD) -> tuple[list[dict],
+                                                                                              list[Problem]]:
+    executed_dir = build / "executed"
     if executed_dir.exists():
         shutil.rmtree(executed_dir)
     executed_dir.mkdir(parents=True)
@@ -226,9 +283,17 @@ def run_lessons(paths: list[Path], smoke: bool, timeout: int) -> tuple[list[dict
     return rows, problems
 
 
-def published(path: Path, badge: str) -> str:
-    """An executed lesson as the site and the slides show it: nothing in it needs the network."""
-    text = path.read_text()
+def published(path: Path, badge: str, alts: dict | None = None, note: bool = False) -> str:
+    """An executed lesson as the site and the slides show it: nothing in it needs the network, every picture
+    carries its alt text (collected into ``alts`` by picture), and with ``note`` the page opens with the note
+    on what its outputs were measured with."""
+    nb = nbformat.read(path, as_version=4)
+    table = alt_text.attach(nb)
+    if alts is not None:
+        alts.update(table)
+    if note:
+        nb.cells.insert(1, nbformat.v4.new_markdown_cell(measured_note(nb)))
+    text = nbformat.writes(nb)
     # Links out of notebooks/ (the README, the code) point at the repository instead.
     text = text.replace("](../", f"](https://github.com/{config.REPOSITORY}/blob/{config.BRANCH}/")
     text = text.replace(" " + config.site_link(path.name), "")  # the page is that link
@@ -236,22 +301,24 @@ def published(path: Path, badge: str) -> str:
     return text.replace(COLAB_BADGE_PICTURE, badge)
 
 
-def build_site(smoke: bool, partial: bool = False) -> Path:
+def build_site(smoke: bool, partial: bool = False, build: Path = BUILD) -> Path:
     """Sphinx + MyST-NB over docs/book and the executed lessons, with no network.
 
     Any warning fails the build, except in a partial build (--only), where links to the lessons left out
     cannot resolve."""
-    src = BUILD / "src"
+    src = build / "src"
     if src.exists():
         shutil.rmtree(src)
     shutil.copytree(SOURCE, src, ignore=shutil.ignore_patterns("slides_template", "__pycache__"))
     (src / "lessons").mkdir()
-    for path in sorted((BUILD / "executed").glob("*.ipynb")):
-        (src / "lessons" / path.name).write_text(published(path, badge="../_static/colab-badge.svg"))
-    shutil.copy(BUILD / "timings.md", src / "_timings.md")
+    alts: dict[str, str] = {}
+    for path in sorted((build / "executed").glob("*.ipynb")):
+        (src / "lessons" / path.name).write_text(published(path, "../_static/colab-badge.svg", alts, note=True))
+    (src / "_alt_text.json").write_text(json.dumps(alts, indent=1))  # read by conf.py
+    shutil.copy(build / "timings.md", src / "_timings.md")
     need_assets()
     shutil.copytree(ASSETS / "mathjax", src / "_static" / "mathjax")
-    html = BUILD / "html"
+    html = build / "html"
     if html.exists():
         shutil.rmtree(html)
     env = dict(os.environ, NSTLIB_BOOK_SMOKE="1" if smoke else "0")
@@ -263,7 +330,7 @@ def build_site(smoke: bool, partial: bool = False) -> Path:
     return html
 
 
-def build_slides(slides: Path) -> Path:
+def build_slides(slides: Path, build: Path = BUILD) -> Path:
     """Every executed lesson as reveal.js slides in ``slides``, with reveal.js and MathJax beside them."""
     slides.mkdir(parents=True, exist_ok=True)
     need_assets()
@@ -271,10 +338,10 @@ def build_slides(slides: Path) -> Path:
         if not (slides / name).exists():
             shutil.copytree(ASSETS / name, slides / name)
     shutil.copy(SOURCE / "_static" / "colab-badge.svg", slides / "colab-badge.svg")
-    staged = BUILD / "slides-src"
+    staged = build / "slides-src"
     shutil.rmtree(staged, ignore_errors=True)
     staged.mkdir(parents=True)
-    for path in sorted((BUILD / "executed").glob("*.ipynb")):
+    for path in sorted((build / "executed").glob("*.ipynb")):
         (staged / path.name).write_text(published(path, badge="colab-badge.svg"))
     for path in sorted(staged.glob("*.ipynb")):
         subprocess.run([sys.executable, "-m", "jupyter", "nbconvert", "--to", "slides", str(path),
@@ -282,6 +349,8 @@ def build_slides(slides: Path) -> Path:
                         f"--TemplateExporter.extra_template_basedirs={SOURCE}", "--template=slides_template",
                         "--SlidesExporter.reveal_url_prefix=reveal.js",
                         "--SlidesExporter.reveal_scroll=True", "--SlidesExporter.reveal_theme=white",
+                        # a classroom projector: the slide is laid out at 1280x720 and scaled to the screen
+                        "--SlidesExporter.reveal_width=1280", "--SlidesExporter.reveal_height=720",
                         "--SlidesExporter.mathjax_url=mathjax/tex-svg-full.js"], check=True)
     links = "\n".join(f'<li><a href="{p.name}">{p.stem.removesuffix(".slides")}</a></li>'
                       for p in sorted(slides.glob("*.slides.html")))
@@ -340,8 +409,6 @@ def fetch_assets() -> None:
 
 def offline_problems(html: Path) -> list[str]:
     """Pages that would load anything from the network: the site must work in a classroom without one."""
-    import re
-
     pattern = re.compile(r"""<(?:script|link|img)[^>]+(?:src|href)=["'](https?:)?//""", re.I)
     found = []
     for page in html.rglob("*.html"):
@@ -350,15 +417,37 @@ def offline_problems(html: Path) -> list[str]:
     return found
 
 
-def reusable_run(paths: list[Path]) -> bool:
+def reusable_run(paths: list[Path], build: Path = BUILD) -> bool:
     """True when build/book/executed holds a full-settings run of every lesson, newer than its notebook."""
     try:
-        report = json.loads((BUILD / "report.json").read_text())
+        report = json.loads((build / "report.json").read_text())
     except (FileNotFoundError, ValueError):
         return False
-    done = BUILD / "executed"
+    done = build / "executed"
     return not report.get("smoke", True) and all(
         (done / p.name).exists() and (done / p.name).stat().st_mtime > p.stat().st_mtime for p in paths)
+
+
+@contextlib.contextmanager
+def standin_weights():
+    """While inside, 'auto' finds nstlib.testing's ImageNet stand-in (NOT ImageNet) where torchvision's
+    checkpoints would be, exactly as tests/notebooks_imagenet runs the lessons' ImageNet branches."""
+    from nstlib import testing
+
+    saved = {key: os.environ.get(key) for key in ("TORCH_HOME", "NSTLIB_WEIGHTS")}
+    with tempfile.TemporaryDirectory(prefix="nstlib-standin-") as home:
+        for arch in ("vgg16", "vgg19"):
+            testing.imagenet_standin(arch, home)
+        os.environ["TORCH_HOME"] = home  # the kernels inherit it
+        os.environ.pop("NSTLIB_WEIGHTS", None)
+        try:
+            yield
+        finally:
+            for key, value in saved.items():
+                if value is None:
+                    os.environ.pop(key, None)
+                else:
+                    os.environ[key] = value
 
 
 def main(argv=None) -> int:
@@ -371,22 +460,30 @@ def main(argv=None) -> int:
     parser.add_argument("--fetch-assets", action="store_true", help="install reveal.js and MathJax (npm), then stop")
     parser.add_argument("--slides-only", action="store_true",
                         help="slides into build/book/slides, reusing a full-settings run of `make book` if current")
+    parser.add_argument("--standin", action="store_true",
+                        help=f"run on the ImageNet stand-in (NOT ImageNet) into {STANDIN_BUILD.relative_to(ROOT)}")
     args = parser.parse_args(argv)
     if args.fetch_assets:
         fetch_assets()
         return 0
-    if args.slides_only and not args.smoke and reusable_run(lessons(args.only)):
-        print(f"slides: {build_slides(BUILD / 'slides')} (from the executed lessons of the last full build)")
+    build = STANDIN_BUILD if args.standin else BUILD
+    if args.slides_only and not args.smoke and reusable_run(lessons(args.only), build):
+        print(f"slides: {build_slides(build / 'slides', build)} (from the executed lessons of the last full build)")
         return 0
     paths = lessons(args.only)
-    if args.tag_figures:
-        tag_figures(paths, args.smoke, args.timeout)
-        return 0
+    with standin_weights() if args.standin else contextlib.nullcontext():
+        if args.tag_figures:
+            tag_figures(paths, args.smoke, args.timeout)
+            return 0
+        return build_book(args, paths, build)
 
-    rows, problems = run_lessons(paths, args.smoke, args.timeout)
+
+def build_book(args, paths: list[Path], build: Path) -> int:
+    """Run, check, time and publish the lessons of ``paths`` into ``build``; the exit status."""
+    rows, problems = run_lessons(paths, args.smoke, args.timeout, build)
     table = timing_table(rows, args.smoke)
-    (BUILD / "timings.md").write_text(f"Measured on {machine()}, {time.strftime('%Y-%m-%d')}.\n\n{table}\n")
-    (BUILD / "report.json").write_text(json.dumps({"smoke": args.smoke, "lessons": rows}, indent=1))
+    (build / "timings.md").write_text(f"Measured on {machine()}, {time.strftime('%Y-%m-%d')}.\n\n{table}\n")
+    (build / "report.json").write_text(json.dumps({"smoke": args.smoke, "lessons": rows}, indent=1))
     print("\n" + table + "\n")
     if problems:
         print(f"{len(problems)} problem(s) in the executed lessons:")
@@ -397,12 +494,12 @@ def main(argv=None) -> int:
     if over:
         print(f"over the {BUDGET_S // 60}-minute budget: {', '.join(over)} (give them smaller defaults)")
     if args.slides_only:
-        print(f"slides: {build_slides(BUILD / 'slides')}")
+        print(f"slides: {build_slides(build / 'slides', build)}")
         return 1 if over else 0
     if args.no_site:
         return 0
-    html = build_site(args.smoke, partial=bool(args.only))
-    slides = build_slides(html / "slides")
+    html = build_site(args.smoke, partial=bool(args.only), build=build)
+    slides = build_slides(html / "slides", build)
     leaks = offline_problems(html)
     if leaks:
         print("pages that load from the network (the site must work offline):")

@@ -35,3 +35,24 @@ mathjax_path = "mathjax/tex-svg-full.js"  # copied into _static by the build: no
 
 if os.environ.get("NSTLIB_BOOK_SMOKE") == "1":  # CI's build: tiny images, few steps
     html_title += " (smoke build)"
+
+
+def _alt_text(app, doctree):
+    """Give each figure the description its notebook cell carries (tools/alt_text.py): MyST-NB names a
+    picture's file after its sha256 and would otherwise use the file's path as its alt text."""
+    import json
+    from pathlib import Path, PurePosixPath
+
+    from docutils import nodes
+
+    table = Path(app.srcdir) / "_alt_text.json"  # written by tools/build_book.py
+    alts = json.loads(table.read_text()) if table.exists() else {}
+    for image in doctree.findall(nodes.image):
+        text = alts.get(PurePosixPath(image["uri"]).stem)
+        if text:
+            image["alt"] = text
+
+
+def setup(app):
+    app.connect("doctree-read", _alt_text)
+    return {"parallel_read_safe": True}

@@ -1,0 +1,83 @@
+"""Alt text for every figure, on the website and on the slides (tools/build_book.py).
+
+A figure cell (a code cell tagged ``figure``) carries ``metadata["alt"]``: a list of strings, one per picture
+the cell shows, in order (a plain string for a one-picture cell). Each says what the picture shows, for a
+student who cannot see it; the build fails on a figure without such a description.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import re
+
+IMAGE_TYPES = ("image/png", "image/jpeg")
+MIN_WORDS = 6
+#: Words that describe nothing on their own.
+GENERIC = {"figure", "image", "plot", "picture", "graph", "chart", "output", "img", "photo", "screenshot",
+           "result", "results", "visualisation", "visualization", "todo", "alt", "description"}
+_PATH = re.compile(r"(^|\s)[\w./\\-]*\.(png|jpe?g|gif|svg|webp)\b|^[\w./\\-]*[/\\][\w./\\-]*$", re.IGNORECASE)
+HOW_TO_FIX = ('add metadata "alt" to the cell: a list with one description of at least '
+              f'{MIN_WORDS} words per picture, in order, saying what it shows')
+
+
+def descriptions(cell) -> list:
+    """The cell's alt texts as a list (a plain string counts as a one-picture list)."""
+    alt = cell.metadata.get("alt")
+    if alt is None:
+        return []
+    return [alt] if isinstance(alt, str) else list(alt)
+
+
+def problem(text) -> str | None:
+    """None for a real description, else why it is not one."""
+    if not isinstance(text, str) or not text.strip():
+        return "is empty"
+    if _PATH.search(text.strip()):
+        return f"{text!r} looks like a file path"
+    kept = [w for w in re.findall(r"[\w'-]+", text.lower()) if w not in {"a", "an", "the", "of"}]
+    if kept and all(w in GENERIC or w.isdigit() for w in kept):
+        return f"{text!r} is generic: say what the picture shows"
+    if len(text.split()) < MIN_WORDS:
+        return f"{text!r} is shorter than {MIN_WORDS} words"
+    return None
+
+
+def cell_problems(cell, pictures: int | None = None) -> list[str]:
+    """What is wrong with the alt text of one figure cell; ``pictures``: how many it showed when run."""
+    texts = descriptions(cell)
+    if not texts:
+        return [f"no alt text: {HOW_TO_FIX}"]
+    found = [f"alt text {i + 1} {reason}" for i, text in enumerate(texts) if (reason := problem(text))]
+    if pictures is not None and len(texts) < pictures:
+        found.append(f"{pictures} pictures but {len(texts)} alt text(s): one per picture, in order")
+    return found
+
+
+def pictures(cell) -> list[tuple[dict, str]]:
+    """(output, base64 data) of every picture a code cell shows, in order."""
+    return [(out, out["data"][kind]) for out in cell.get("outputs", [])
+            for kind in IMAGE_TYPES if kind in out.get("data", {})]
+
+
+def digest(data: str) -> str:
+    """The sha256 of a picture's bytes: the name MyST-NB gives its file on the website."""
+    return hashlib.sha256(base64.b64decode(data)).hexdigest()
+
+
+def attach(nb) -> dict[str, str]:
+    """Write each figure's alt text into the metadata of its picture output (the slides' template reads it
+    there) and return {sha256 of the picture: alt text} for the website's pages."""
+    table = {}
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        for (output, data), text in zip(pictures(cell), descriptions(cell)):
+            output.setdefault("metadata", {})["alt"] = text
+            table[digest(data)] = text
+    return table
+
+
+def is_default(alt: str) -> bool:
+    """True for what the page shows when no one wrote a description (a file path, nbconvert's sentence)."""
+    return not alt.strip() or alt.startswith("No description has been provided") or bool(_PATH.search(alt))
