@@ -2,22 +2,54 @@
 
 Serves build/book/html (made by `make book`, or `make book-smoke` as in CI) on 127.0.0.1, blocks every
 request that leaves the machine, opens each lesson's page and its slides, checks that every picture loaded
-(natural width above zero) and that formulas were typeset, and saves a screenshot of each to out/e2e/.
+(natural width above zero) and says what it shows (alt text that is neither empty, nor a file path, nor
+nbconvert's placeholder), that formulas were typeset, and that on a 1280x720 projector every heading of the
+lesson is on a slide and no code or output runs off its slide; saves screenshots to out/e2e/.
 """
 
 from __future__ import annotations
 
 import functools
 import json
+import re
+import sys
 import threading
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 
+import nbformat
 import pytest
 from browser import ROOT, SHOTS, launch
+
+sys.path.insert(0, str(ROOT / "tools"))
+import alt_text  # noqa: E402
+import slide_metadata  # noqa: E402
 
 SITE = ROOT / "build" / "book" / "html"
 LESSONS = sorted(p.stem for p in (ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 BROKEN_IMAGES = "[...document.images].filter(i => !(i.complete && i.naturalWidth > 0)).map(i => i.src.slice(0, 80))"
+PROJECTOR = {"width": 1280, "height": 720}
+#: Every slide in turn: its code and output blocks that scroll sideways, and how much code it shows.
+WIDE_BLOCKS = """() => {
+    const found = [];
+    let most = {chars: -1};
+    for (const s of Reveal.getSlides()) {
+        const i = Reveal.getIndices(s);
+        Reveal.slide(i.h, i.v);
+        for (const pre of s.querySelectorAll('pre')) {
+            if (pre.closest('aside.notes')) continue;
+            if (pre.scrollWidth > pre.clientWidth + 1)
+                found.push(`slide ${i.h}.${i.v || 0}: ${pre.scrollWidth} > ${pre.clientWidth} px: `
+                           + pre.textContent.trim().split('\\n')[0].slice(0, 60));
+        }
+        const chars = [...s.querySelectorAll('.jp-InputArea pre')].reduce((n, p) => n + p.textContent.length, 0);
+        if (chars > most.chars) most = {chars: chars, h: i.h, v: i.v};
+    }
+    return {found: found, most: most};
+}"""
+#: Headings shown on a slide, not in the speaker notes, as text.
+SLIDE_HEADINGS = """() => [...document.querySelectorAll('.reveal .slides section :is(h1, h2, h3)')]
+    .filter(h => !h.closest('aside.notes'))
+    .map(h => h.textContent.replace('\u00b6', '').replace(/\\s+/g, ' ').trim())"""
 
 
 class QuietHandler(SimpleHTTPRequestHandler):
@@ -47,10 +79,24 @@ def chromium():
         browser.close()
 
 
+def lesson_headings(lesson: str) -> list[str]:
+    """Every heading of a lesson's markdown, as its page shows it (no backticks or emphasis marks)."""
+    nb = nbformat.read(ROOT / "notebooks" / f"{lesson}.ipynb", as_version=4)
+    return [" ".join(re.sub(r"[`*]", "", body.lstrip("#")).split()) for cell in nb.cells
+            if cell.cell_type == "markdown" for kind, body in slide_metadata.blocks(cell.source) if kind == "heading"]
+
+
+def undescribed(page, selector: str) -> list[str]:
+    """The pictures under ``selector`` whose alt text does not say what they show."""
+    alts = page.eval_on_selector_all(selector, "imgs => imgs.map(i => i.getAttribute('alt') || '')")
+    return [alt[:80] or "(empty)" for alt in alts if alt_text.is_default(alt)]
+
+
 @pytest.fixture
-def offline_page(chromium, site):
+def offline_page(chromium, site, request):
     """A page that may load only from the local site; what it tried to fetch elsewhere is in .outside."""
-    page = chromium.new_page(viewport={"width": 1400, "height": 1000})
+    viewport = getattr(request, "param", {"width": 1400, "height": 1000})
+    page = chromium.new_page(viewport=viewport)
     page.outside = []
 
     def route(r):
@@ -82,6 +128,9 @@ def test_every_picture_of_a_lesson_page_loads_offline(offline_page, site, lesson
     figures = offline_page.locator(".cell_output img")
     assert figures.count() > 0, f"{lesson}: the page shows no figure"
     assert offline_page.evaluate(BROKEN_IMAGES) == [], f"{lesson}: pictures that did not load"
+    assert undescribed(offline_page, "article img") == [], \
+        f"{lesson}: pictures without a description (add metadata 'alt' to their figure cells)"
+    assert "Measured here" in offline_page.inner_text("article"), f"{lesson}: the page lacks its 'Measured here' note"
     if offline_page.locator(".math").count():
         offline_page.wait_for_selector("mjx-container", timeout=20_000)  # MathJax, served by the site
     assert offline_page.outside == [], f"{lesson} tried to load from the network: {offline_page.outside[:3]}"
@@ -89,6 +138,7 @@ def test_every_picture_of_a_lesson_page_loads_offline(offline_page, site, lesson
     offline_page.screenshot(path=str(SHOTS / f"site_{lesson}.png"))
 
 
+@pytest.mark.parametrize("offline_page", [PROJECTOR], indirect=True)
 @pytest.mark.parametrize("lesson", LESSONS)
 def test_the_slides_of_a_lesson_open_offline_on_a_figure(offline_page, site, lesson):
     SHOTS.mkdir(parents=True, exist_ok=True)
@@ -96,6 +146,19 @@ def test_the_slides_of_a_lesson_open_offline_on_a_figure(offline_page, site, les
     offline_page.wait_for_function("window.Reveal && Reveal.isReady()", timeout=20_000)
     assert offline_page.evaluate("Reveal.getTotalSlides()") > 3, f"{lesson}: too few slides"
     assert offline_page.evaluate(BROKEN_IMAGES) == [], f"{lesson}: pictures that did not load"
+    assert undescribed(offline_page, ".reveal img") == [], \
+        f"{lesson}: slide pictures without a description (add metadata 'alt' to their figure cells)"
+    shown = offline_page.evaluate(SLIDE_HEADINGS)
+    missing = [h for h in lesson_headings(lesson) if not any(h in text for text in shown)]
+    assert missing == [], f"{lesson}: headings on no slide (in the notes, or lost): run tools/slide_metadata.py"
+    offline_page.evaluate("Reveal.configure({transition: 'none'})")
+    wide = offline_page.evaluate(WIDE_BLOCKS)
+    assert wide["found"] == [], f"{lesson}: code or output runs off its slide at 1280x720"
+    most = wide["most"]  # the slide with the most code, as the projector shows it
+    offline_page.evaluate(f"Reveal.slide({most['h']}, {most.get('v') or 0})")
+    offline_page.wait_for_timeout(300)
+    offline_page.screenshot(path=str(SHOTS / f"slides_{lesson}_code.png"))
+    offline_page.evaluate("Reveal.slide(0, 0)")
     notes = sum(c.get("metadata", {}).get("slideshow", {}).get("slide_type") == "notes"
                 for c in json.loads((ROOT / "notebooks" / f"{lesson}.ipynb").read_text())["cells"])
     assert offline_page.evaluate("document.querySelectorAll('aside.notes').length") == notes, \
