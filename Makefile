@@ -12,7 +12,7 @@ SITE   := build/book/html/index.html
 LAB_ARGS ?= $(if $(filter 0,$(shell id -u)),--allow-root)
 
 .PHONY: setup lab weights test unit notebooks colab-check e2e chromium lint bench gallery clean-venv \
-        book book-smoke book-assets slides
+        book book-smoke book-assets slides book-standin student-notebooks
 
 setup: $(STAMP)
 
@@ -80,6 +80,17 @@ $(SITE):
 slides: setup $(BOOK_ASSETS)
 	$(BIN)/python -m nstlib weights fetch auto
 	$(BIN)/python tools/build_book.py --slides-only
+
+# The lessons on nstlib.testing's ImageNet stand-in (a checkpoint in torchvision's format that is NOT ImageNet),
+# in smoke mode, into build/book-standin: to read the text of the ImageNet branches against their outputs.
+# Full settings or one lesson: python tools/build_book.py --standin [--smoke] [--only 03]
+book-standin: setup $(BOOK_ASSETS)
+	$(BIN)/python -m nstlib weights fetch offline
+	$(BIN)/python tools/build_book.py --standin --smoke
+
+# Copies of every lesson without its <details> solutions, for graded work: build/student-notebooks/.
+student-notebooks: setup
+	$(BIN)/python tools/student_notebooks.py
 
 chromium:
 	@if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
