@@ -347,3 +347,15 @@ def test_the_standin_build_runs_where_auto_finds_the_standin_and_puts_the_enviro
         assert "NSTLIB_WEIGHTS" not in os.environ, "'auto' must be free to pick the stand-in"
     assert os.environ["TORCH_HOME"] == "/somewhere/else" and os.environ["NSTLIB_WEIGHTS"] == "offline"
     assert build_book.STANDIN_BUILD != build_book.BUILD
+
+
+def test_a_figure_drawn_only_with_the_imagenet_weights_has_its_own_tag():
+    skipped = code_cell([], tags=["figure-imagenet"])
+    assert problems(skipped) == [], "offline, the cell prints that it skipped: no figure expected"
+    drawn = figure_cell([GOOD_ALT])
+    drawn.metadata["tags"] = ["figure-imagenet"]
+    assert problems(drawn) == []
+    drawn.metadata.pop("alt")
+    assert "no alt text" in problems(drawn)[0]
+    assert "figure-imagenet" in problems(code_cell([PICTURE]))[0], "the message names the second tag"
+    assert slide_metadata.is_figure(skipped)

@@ -47,7 +47,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 import alt_text  # noqa: E402
 import figure_checks  # noqa: E402
 from figure_checks import Problem  # noqa: E402
-from slide_metadata import FIGURE_TAG  # noqa: E402
+from slide_metadata import FIGURE_TAG, IMAGENET_FIGURE_TAG  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = ROOT / "notebooks"
@@ -166,14 +166,17 @@ def check_cell(lesson: str, index: int, cell, records: list[dict], stats: dict) 
         reason = figure_checks.picture_verdict(png)
         if reason:
             problems.append(Problem(lesson, index, f"picture is {reason}, in {where}"))
-    tagged = FIGURE_TAG in cell.metadata.get("tags", [])
+    tags = cell.metadata.get("tags", [])
+    tagged = FIGURE_TAG in tags
+    imagenet_only = IMAGENET_FIGURE_TAG in tags  # draws only where the ImageNet weights (or the stand-in) are
     if tagged and not pngs:
         problems.append(Problem(lesson, index, f"the text expects a figure here (tag '{FIGURE_TAG}') but "
                                                f"{where} drew none"))
-    if pngs and not tagged:
+    if pngs and not tagged and not imagenet_only:
         problems.append(Problem(lesson, index, f"{where} drew a figure but is not tagged '{FIGURE_TAG}': "
-                                               "run tools/build_book.py --tag-figures"))
-    if tagged and pngs:
+                                               "run tools/build_book.py --tag-figures (or, if it draws only with "
+                                               f"the ImageNet weights, tag it '{IMAGENET_FIGURE_TAG}')"))
+    if (tagged or imagenet_only) and pngs:
         problems += [Problem(lesson, index, f"figure cell id {cell.get('id', '?')} ({where}): {reason}")
                      for reason in alt_text.cell_problems(cell, len(pngs))]
     return problems
@@ -246,7 +249,8 @@ def measured_note(nb) -> str:
 
 
 def tag_figures(paths: list[Path], smoke: bool, timeout: int) -> None:
-    """Tag exactly the cells that draw a figure (run after adding or removing a figure)."""
+    """Tag exactly the cells that draw a figure (run after adding or removing a figure); a cell tagged
+    ``figure-imagenet`` (its figure needs the ImageNet weights) keeps that tag instead."""
     for path in paths:
         executed, _, _ = execute(path, smoke, timeout)
         nb = nbformat.read(path, as_version=4)
@@ -254,7 +258,7 @@ def tag_figures(paths: list[Path], smoke: bool, timeout: int) -> None:
             if cell.cell_type != "code":
                 continue
             tags = [t for t in cell.metadata.get("tags", []) if t != FIGURE_TAG]
-            if images_in(run):
+            if images_in(run) and IMAGENET_FIGURE_TAG not in tags:
                 tags.append(FIGURE_TAG)
             if tags:
                 cell.metadata["tags"] = tags

@@ -13,8 +13,8 @@ and start a slide only at a cell. So the lesson's markdown is first cut into cel
 Then each cell gets its slide type:
 - the title and every ``#``/``##`` heading start a slide, every ``###`` a sub-slide; the setup cell is
   skipped (it still runs live);
-- each figure (a code cell tagged ``figure``) gets a sub-slide, together with the short text before it
-  (unless that text is all its section's slide has after the heading);
+- each figure (a code cell tagged ``figure`` or ``figure-imagenet``) gets a sub-slide, together with the
+  short text before it (unless that text is all its section's slide has after the heading);
 - a cell of long running narration is speaker notes (S); everything else continues the slide it follows.
 """
 
@@ -28,6 +28,8 @@ import sys
 import nbformat
 
 FIGURE_TAG = "figure"
+#: A cell that draws its figure only with the ImageNet weights (else it prints that it skipped).
+IMAGENET_FIGURE_TAG = "figure-imagenet"
 NOTES_WORDS = 70
 SETUP_CELL = 1
 #: Sections whose text is the slide itself: never speaker notes.
@@ -136,7 +138,8 @@ def heading_only(cell) -> bool:
 
 
 def is_figure(cell) -> bool:
-    return cell.cell_type == "code" and FIGURE_TAG in cell.metadata.get("tags", [])
+    tags = cell.metadata.get("tags", [])
+    return cell.cell_type == "code" and (FIGURE_TAG in tags or IMAGENET_FIGURE_TAG in tags)
 
 
 def is_narration(cell) -> bool:
