@@ -3,6 +3,9 @@
 A figure cell (a code cell tagged ``figure``) carries ``metadata["alt"]``: a list of strings, one per picture
 the cell shows, in order (a plain string for a one-picture cell). Each says what the picture shows, for a
 student who cannot see it; the build fails on a figure without such a description.
+
+    python tools/alt_text.py build/book/executed/*.ipynb   # after a build: each figure cell, its pictures,
+                                                           # and what its alt text lacks
 """
 
 from __future__ import annotations
@@ -10,6 +13,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import re
+import sys
 
 IMAGE_TYPES = ("image/png", "image/jpeg")
 MIN_WORDS = 6
@@ -81,3 +85,24 @@ def attach(nb) -> dict[str, str]:
 def is_default(alt: str) -> bool:
     """True for what the page shows when no one wrote a description (a file path, nbconvert's sentence)."""
     return not alt.strip() or alt.startswith("No description has been provided") or bool(_PATH.search(alt))
+
+
+def main(argv=None) -> int:
+    """List the figure cells of executed lessons whose alt text is missing or short of their pictures."""
+    import nbformat
+
+    bad = 0
+    for path in argv if argv is not None else sys.argv[1:]:
+        for cell in nbformat.read(path, as_version=4).cells:
+            tags = cell.metadata.get("tags", []) if cell.cell_type == "code" else []
+            if not {"figure", "figure-imagenet"} & set(tags):
+                continue
+            found = cell_problems(cell, len(pictures(cell)))
+            bad += bool(found)
+            print(f"{path}, cell {cell.get('id', '?')}: {len(pictures(cell))} picture(s)"
+                  + (f": {'; '.join(found)}" if found else ", described"))
+    return 1 if bad else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
