@@ -233,7 +233,8 @@ def weights_used(nb) -> list[str]:
             elif line.startswith("weights: ") and not reported:
                 reported.append(line[9:].strip())
     # Where a weights file lies on the machine that built the site means nothing to its readers.
-    return [re.sub(r"\s*\((?:/|~|[A-Za-z]:\\)[^)]*\)", "", line) for line in found or reported]
+    shown = [re.sub(r"\s*\((?:/|~|[A-Za-z]:\\)[^)]*\)", "", line) for line in found or reported]
+    return list(dict.fromkeys(shown))
 
 
 def measured_note(nb) -> str:
