@@ -613,11 +613,11 @@ def grade_receptive_field(answer, net) -> bool:
                         "sees enough of the photo for a brush stroke. (Instance normalisation also lets every "
                         "pixel depend a little on the whole image, through its mean and variance; the "
                         "measurement held those fixed.)")
-    hint = ("Walk from the output back to the input, one layer at a time, keeping track of how many pixels of each "
-            "layer's input one pixel of its output depends on. A k x k convolution adds k - 1; a stride-2 layer "
-            "doubles the span of its output on its input; a nearest-neighbour x2 maps two output pixels onto one.")
+    hint = ("walk from the output back to the input, one layer at a time, keeping track of how many pixels of each "
+            "layer's input a span of its output depends on. A k x k convolution with stride s turns a span of n output "
+            "pixels into (n - 1) x s + k input pixels; a nearest-neighbour x2 makes two output pixels from one.")
     if value < want and value >= want - 8:
-        hint = ("Close: this is the field of some output pixels, and others see more. The two nearest-neighbour "
+        hint = ("close: this is the field of some output pixels, and others see more. The two nearest-neighbour "
                 "upsamplings can cut a span between two input pixels or on one: take the worse alignment.")
     return feedback(False, hint)
 
