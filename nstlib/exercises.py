@@ -7,21 +7,30 @@ starts with "Right: " or "Not quite: " (``feedback``), and returns True or False
 Lesson by lesson (the notebook's exercise, then the grader):
 
 * 0: how many times smaller is a layer's output: ``grade_downsampling``
-* 1: the share of blank channels; the sparsest layer: ``grade_blank_fraction``, ``grade_sparsest_layer``
-* 2: a filter's mean activation; why the naive loop gives noise: ``grade_objective``, ``grade_why_noise``
-* 3: Grad-CAM's channel weights; the pointing game; a map against a class: ``grade_channel_weights``,
-  ``grade_pointing_game``, ``grade_counterfactual``
-* 4: the normalised Gram matrix; a tutorial's style weight: ``grade_gram``, ``grade_weight_mapping``
-* 5: which upsampling leaves a checkerboard; the speed-up: ``grade_checkerboard``, ``grade_speedup``
+* 1: the share of blank channels; the sparsest layer; blank channels with trained and random weights:
+  ``grade_blank_fraction``, ``grade_sparsest_layer``, ``grade_blank_by_weights``
+* 2: a filter's mean activation; why the naive loop gives noise; the pixel gradient of conv1_1 and relu1_1:
+  ``grade_objective``, ``grade_why_noise``, ``grade_pixel_gradient``
+* 3: Grad-CAM's channel weights; the pointing game; a map against a class; Score-CAM's weights by hand:
+  ``grade_channel_weights``, ``grade_pointing_game``, ``grade_counterfactual``, ``grade_score_cam_weights``
+* 4: the normalised Gram matrix; a tutorial's style weight; which layer a colour swap changes least:
+  ``grade_gram``, ``grade_weight_mapping``, ``grade_colour_swap``
+* 5: which upsamplings leave a periodic pattern; the speed-up; the transformer net's receptive field:
+  ``grade_checkerboard``, ``grade_speedup``, ``grade_receptive_field``
 * 6: the studio ran a trained fast model: ``grade_fast_run``
+
+A wrong answer gets a hint towards the idea, never the expected value: the student finds it.
 """
 
 from __future__ import annotations
 
+import copy
 import math
+import numbers
 
 import numpy as np
 import torch
+from torch import nn
 
 from . import activations, cam, cam_metrics, filters, models, style
 
@@ -36,6 +45,26 @@ def _raised(error: Exception) -> bool:
     return feedback(False, f"your function raised {type(error).__name__}: {error}")
 
 
+def _number(answer) -> float | None:
+    """``answer`` as a float, or None when it is not one number (a string, a list, a bool ...)."""
+    if isinstance(answer, bool):
+        return None
+    if isinstance(answer, torch.Tensor) and answer.numel() == 1:
+        answer = answer.item()
+    if isinstance(answer, numbers.Real) and math.isfinite(float(answer)):
+        return float(answer)
+    return None
+
+
+def _kind(answer) -> str:
+    """How a wrong-typed answer is described: its type, never its value (which may hold the right digits)."""
+    return "None" if answer is None else f"a {type(answer).__name__}"
+
+
+def _close(a, b, rtol=1e-4, atol=1e-6) -> bool:
+    return abs(a - b) <= atol + rtol * abs(b)
+
+
 # ------------------------------------------------------------------------------------------------ lesson 0
 
 
@@ -43,12 +72,16 @@ def grade_downsampling(answer, model, layer: str = "relu4_1", size: int = 224) -
     """How many times smaller (in height and in width) than a ``size`` x ``size`` input is ``layer``'s output?"""
     shape = dict(models.describe_layers(model, size=(size, size)))[layer]
     factor = size // shape[2]
-    if answer == factor:
+    value = _number(answer)
+    if value is None:
+        return feedback(False, f"answer with one number: how many times smaller {layer}'s output is (got "
+                        f"{_kind(answer)}).")
+    if value == factor:
         halvings = " x ".join(["2"] * round(math.log2(factor))) if factor > 1 else "none"
         return feedback(True, f"{layer} is {shape[2]}x{shape[3]} for a {size}x{size} input. Every pooling before "
                         f"it halves the size: {halvings} = {factor}.")
-    return feedback(False, f"{layer} is {shape[2]}x{shape[3]} for a {size}x{size} input. Count the poolings "
-                    "before it: each halves the height and the width.")
+    return feedback(False, f"go through the layers before {layer} in order: which ones change the height and the "
+                    "width, and by how much each time? The convolutions keep the size (they are padded).")
 
 
 # ------------------------------------------------------------------------------------------------ lesson 1
@@ -59,14 +92,16 @@ def grade_sparsest_layer(answer: str, fractions: dict) -> bool:
     layers = list(next(iter(fractions.values())))
     mean = {n: float(np.mean([f[n] for f in fractions.values()])) for n in layers}
     best = max(mean, key=mean.get)
-    if answer not in mean:
-        return feedback(False, f"'{answer}' is not one of the measured layers: {', '.join(layers)}")
+    if not isinstance(answer, str) or answer not in mean:
+        return feedback(False, "that is not one of the measured layers: use a name from the keys of a photo's "
+                        "entry in `fractions`.")
     if mean[answer] >= mean[best] - 1e-9:
         return feedback(True, f"{answer} leaves {100 * mean[answer]:.0f}% of its channels blank on average. "
-                        "Deep filters look for specific things, and most of them are simply absent from any "
-                        "one photo.")
-    return feedback(False, f"{answer} has {100 * mean[answer]:.0f}% blank channels on average, but {best} has "
-                    f"{100 * mean[best]:.0f}%. Look at the black line of the plot.")
+                        "A blank channel is a filter that found nothing in the photo, and in this layer that "
+                        "happens most often.")
+    return feedback(False, f"another layer leaves more channels blank than {answer}, averaged over the photos. "
+                    "Find the highest point of the black line (the mean), not of one photo's line, or compute "
+                    "the mean of each layer over the photos.")
 
 
 def grade_blank_fraction(fn) -> bool:
@@ -79,18 +114,73 @@ def grade_blank_fraction(fn) -> bool:
     acts[0, 2, 3, 3] = 0.5  # negative except one position: not blank
     expected = activations.blank_fraction(acts)
     try:
-        got = float(fn(acts))
+        got = _number(fn(acts))
     except Exception as error:  # noqa: BLE001 - the student's code, reported not raised
         return _raised(error)
+    if got is None:
+        return feedback(False, "your function must return one number: the share of blank channels.")
     if abs(got - expected) < 1e-6:
         return feedback(True, f"{got:.2f}. A channel is blank when its largest value is <= 0: the ReLU silences "
                         "all of it.")
-    hint = ""
+    hint = " Per channel, look at its largest value."
     if abs(got - 0.3) < 1e-6:
-        hint = " Did you miss the channel that is exactly zero?"
+        hint = " Did you miss a channel that is exactly zero?"
     elif abs(got - (acts.mean(dim=(2, 3)) <= 0).float().mean().item()) < 1e-6:
         hint = " A channel with one positive value is not blank: test the maximum, not the mean."
-    return feedback(False, f"expected {expected:.2f}, got {got:.2f} on a test tensor with 10 channels.{hint}")
+    elif got > 1:
+        hint = " A share is a fraction between 0 and 1, not a count or a percentage."
+    return feedback(False, f"on a test tensor of 10 channels your function's value is not its share of blank "
+                    f"channels.{hint}")
+
+
+def grade_blank_by_weights(prediction: dict, shares: dict, model, random_model, x,
+                           layers=("conv2_2", "conv4_1")) -> bool:
+    """Blank-channel shares of ``layers`` for image ``x`` with the lesson's weights and with random weights.
+
+    ``shares``: {layer: (share with ``model``, share with ``random_model``)}, measured by the student;
+    ``prediction``: {layer: 'trained', 'random' or 'same'}, which weights leave more channels blank, written
+    down before measuring. Shares within 3 points of each other count as 'same'.
+    """
+    measured = {}
+    for name, net in (("trained", model), ("random", random_model)):
+        acts = activations.capture_all(net, x, list(layers))
+        measured[name] = {layer: activations.blank_fraction(acts[layer]) for layer in layers}
+    if not isinstance(shares, dict) or set(shares) != set(layers):
+        return feedback(False, f"fill in `shares` with one entry per layer ({', '.join(layers)}): a pair (share "
+                        "with the lesson's weights, share with random weights).")
+    for layer in layers:
+        pair = shares[layer]
+        values = [_number(v) for v in pair] if isinstance(pair, (tuple, list)) and len(pair) == 2 else [None]
+        if None in values:
+            return feedback(False, f"shares[{layer!r}] must be a pair of numbers: (trained, random).")
+        if any(v > 1 for v in values):
+            return feedback(False, "a share is a fraction between 0 and 1, not a percentage or a count.")
+        for value, name in zip(values, ("trained", "random")):
+            if abs(value - measured[name][layer]) > 1e-6:
+                swapped = abs(value - measured["random" if name == "trained" else "trained"][layer]) < 1e-6
+                return feedback(False, f"your {name} share of {layer} is not what that network gives for x."
+                                + (" Check the order of the pair: (trained, random)." if swapped else
+                                   " Measure the convolution's output (before its ReLU) for the same image x, and "
+                                   "count a channel as blank when its largest value is <= 0."))
+    wanted = {}
+    for layer in layers:
+        t, r = measured["trained"][layer], measured["random"][layer]
+        wanted[layer] = "same" if abs(t - r) < 0.03 else ("trained" if t > r else "random")
+    said = {layer: str(prediction.get(layer, "")).strip().lower() for layer in layers} \
+        if isinstance(prediction, dict) else {}
+    if not said or any(v not in ("trained", "random", "same") for v in said.values()):
+        return feedback(False, "your numbers are right. Now fill in `prediction` for every layer with 'trained', "
+                        "'random' or 'same' (what you expected before measuring).")
+    wrong = [layer for layer in layers if said[layer] != wanted[layer]]
+    if wrong:
+        return feedback(False, f"your numbers are right, and they disagree with your prediction for "
+                        f"{', '.join(wrong)}. That is what measuring is for: compare the two numbers, then think "
+                        "about why a layer of random filters leaves that many channels blank.")
+    return feedback(True, "a random filter sees inputs that are all >= 0 after a ReLU; when its weights add up to "
+                    "a negative number on a typical patch it stays negative everywhere, so a random network "
+                    "leaves a steady share of its channels blank from block 3 on, whatever the photo. The "
+                    "trained network's saw-tooth (some layers much sparser, others much denser) is what "
+                    "training made of the layers: sparsity is a property of the trained layer.")
 
 
 # ------------------------------------------------------------------------------------------------ lesson 2
@@ -101,20 +191,22 @@ def grade_objective(fn) -> bool:
     g = torch.Generator().manual_seed(2)
     acts = torch.randn(1, 8, 5, 7, generator=g) + torch.arange(8.0).view(1, 8, 1, 1)
     try:
-        got = [float(fn(acts, c)) for c in (2, 5)]
+        got = [_number(fn(acts, c)) for c in (2, 5)]
     except Exception as error:  # noqa: BLE001 - the student's code, reported not raised
         return _raised(error)
+    if None in got:
+        return feedback(False, "your function must return one number for one channel.")
     want = [filters.filter_means(acts, [c]).item() for c in (2, 5)]
     if all(abs(a - b) < 1e-5 for a, b in zip(got, want)):
         return feedback(True, "the mean over all positions of one channel. Maximising it asks for the filter's "
                         "pattern everywhere in the image.")
-    hint = ""
+    hint = " Which numbers of the (1, C, H, W) tensor belong to the filter, and how are they summarised?"
     if abs(got[0] - acts.mean().item()) < 1e-5:
-        hint = " You averaged over all channels: select the channel first (acts[:, channel])."
+        hint = " You averaged over all channels: select the channel first."
     elif abs(got[0] - acts[:, 2].max().item()) < 1e-5:
-        hint = " That is the maximum (one position); the lesson's objective is the mean."
-    return feedback(False, f"for channels 2 and 5 expected {want[0]:.3f} and {want[1]:.3f}, got {got[0]:.3f} "
-                    f"and {got[1]:.3f}.{hint}")
+        hint = " That is the maximum (one position); the lesson's objective summarises every position."
+    return feedback(False, f"on a test tensor your function's values for channels 2 and 5 are not the filters' "
+                    f"mean activations.{hint}")
 
 
 WHY_NOISE = {
@@ -142,6 +234,52 @@ def grade_why_noise(answer: str) -> bool:
     return feedback(False, f"{reasons[key]}. Try again.")
 
 
+def _pixel_gradient(model, image, layer, channel):
+    x = image.detach().clone().requires_grad_(True)
+    (grad,) = torch.autograd.grad(model.extract(x, [layer])[layer][0, channel].mean(), x)
+    return grad
+
+
+def _uniform_inside(grad, margin: int = 2) -> bool:
+    """Is the gradient the same at every pixel away from the border (per colour)?"""
+    inside = grad[0, :, margin:-margin, margin:-margin].flatten(1)
+    spread = (inside.amax(1) - inside.amin(1)).max()
+    return bool(spread <= 1e-3 * grad.abs().max().clamp_min(1e-30))
+
+
+def grade_pixel_gradient(fn, uniform: dict, model, image, channel: int = 3) -> bool:
+    """``fn(model, image, layer, channel)`` returns the gradient (1, 3, H, W) of the channel's mean activation
+    with respect to the pixels; ``uniform`` = {'conv1_1': bool, 'relu1_1': bool}: is that gradient the same at
+    every pixel away from the border, for ``image`` and ``channel``? The grader measures it."""
+    want = {layer: _pixel_gradient(model, image, layer, channel) for layer in ("conv1_1", "relu1_1")}
+    for layer, grad in want.items():
+        try:
+            got = fn(model, image, layer, channel)
+        except Exception as error:  # noqa: BLE001 - the student's code, reported not raised
+            return _raised(error)
+        if not isinstance(got, torch.Tensor) or tuple(got.shape) != tuple(grad.shape):
+            return feedback(False, f"for {layer} your function must return a tensor shaped like the image, "
+                            f"{tuple(grad.shape)}: one gradient value per pixel and colour.")
+        if not torch.allclose(got.detach().to(grad), grad, rtol=1e-3, atol=1e-3 * float(grad.abs().max())):
+            return feedback(False, f"for {layer} your gradient is not the gradient of channel {channel}'s mean "
+                            "activation with respect to the pixels. Let the image require gradients, score it "
+                            "with model.extract, and take torch.autograd.grad of that one number.")
+    truth = {layer: _uniform_inside(grad) for layer, grad in want.items()}
+    if not isinstance(uniform, dict) or any(not isinstance(uniform.get(layer), bool) for layer in truth):
+        return feedback(False, "your gradients are right. Now set `uniform` to True or False for each of "
+                        "conv1_1 and relu1_1.")
+    if any(uniform[layer] != truth[layer] for layer in truth):
+        return feedback(False, "your gradients are right, but at least one of your two answers does not match "
+                        "them. Look at grad[0, :, 2:-2, 2:-2] for each layer: per colour, are its smallest and "
+                        "largest values the same?")
+    return feedback(True, "before its ReLU conv1_1 is linear, so the gradient of its mean is the kernel's sum, "
+                    "the same at every pixel but the border ones: ascent can only move every pixel the same way, "
+                    "towards one flat colour. After the ReLU only the positions where the filter fires count"
+                    + (", so the gradient follows the edges it finds." if not truth["relu1_1"] else
+                       "; for this channel and image that is every position or none, so it stays uniform: try "
+                       "another channel."))
+
+
 # ------------------------------------------------------------------------------------------------ lesson 3
 
 
@@ -155,13 +293,13 @@ def grade_channel_weights(model, x, target: int, layer: str, weights) -> bool:
     w = torch.as_tensor(weights).detach().reshape(-1).to(expected)
     if w.numel() != expected.numel():
         return feedback(False, f"expected one weight per channel ({expected.numel()}), got {w.numel()} numbers. "
-                        "Average the gradient over the height and width, not over the channels.")
+                        "Summarise the gradient over the height and width, not over the channels.")
     if torch.allclose(w, expected, rtol=1e-3, atol=1e-6):
         return feedback(True, "each channel's weight is its gradient averaged over the feature map's "
                         f"{acts.shape[2]}x{acts.shape[3]} positions (global average pooling of the gradient).")
     if torch.allclose(w, expected * acts.shape[2] * acts.shape[3], rtol=1e-3, atol=1e-6):
-        return feedback(False, "you summed the gradient; Grad-CAM takes its mean (divide by height x width). "
-                        "The map after normalising would look the same, but the weights are not.")
+        return feedback(False, "every weight is the same number of times too large. Read the formula for "
+                        "alpha again: how does it summarise the positions?")
     if torch.allclose(w, acts[0].detach().mean((1, 2)), rtol=1e-3, atol=1e-6):
         return feedback(False, "those are the mean activations; the weights come from the gradient.")
     return feedback(False, "the numbers differ from the mean of d(score)/d(activation) over each channel. "
@@ -183,9 +321,9 @@ def grade_pointing_game(fn) -> bool:
         except Exception as error:  # noqa: BLE001 - the student's code, reported not raised
             return _raised(error)
         if got != answer:
-            return feedback(False, f"a peak at row {row}, column {col} with box x0, y0, x1, y1 = {box} should "
-                            f"give {answer}, got {got}. Remember: x is the column, y the row, and x1, y1 are "
-                            "exclusive.")
+            return feedback(False, f"your function is wrong for a 10x12 map peaking at row {row}, column {col} "
+                            f"with the box x0, y0, x1, y1 = {box}: work that case out on paper. Remember: x is the "
+                            "column, y the row, and x1, y1 are exclusive.")
     return feedback(True, "the peak's row is compared with y0..y1 and its column with x0..x1.")
 
 
@@ -204,7 +342,52 @@ def grade_counterfactual(fn, target: int = 0) -> bool:
     if torch.allclose(got, logits[:, target]):
         return feedback(False, "that is the ordinary Grad-CAM target; what must change so that evidence "
                         "*against* the class counts as positive?")
-    return feedback(False, f"expected the negated logit of class {target}.")
+    if any(torch.allclose(got.abs(), logits[:, k].abs()) for k in range(logits.shape[1]) if k != target):
+        return feedback(False, f"your score follows another class's logit, not class {target}'s.")
+    return feedback(False, f"Grad-CAM keeps the positions where the score's gradient is positive. Which score "
+                    f"rises exactly where class {target}'s logit falls?")
+
+
+def _score_cam_gains(model, x, target: int, layer: str) -> torch.Tensor:
+    """nstlib's Score-CAM channel weights (``weighting='gain'``, every channel) for one image, (C,)."""
+    _, acts = cam._forward(model, x[:1], layer, grad=False)
+    masks = cam._normalise(cam._upsample(acts, x.shape[-2:]))[0]
+    with torch.no_grad(), cam.hooks.eval_mode(model):
+        base = model(torch.zeros_like(x[:1])).softmax(1)[0, target]
+        return torch.cat([model(x[:1] * masks[j:j + 64, None]).softmax(1)[:, target] - base
+                          for j in range(0, len(masks), 64)])
+
+
+def grade_score_cam_weights(weights, model, x, target: int, layer: str) -> bool:
+    """Score-CAM's channel weights for image ``x[:1]`` and class ``target`` at ``layer``, computed by hand: each
+    channel upsampled (bilinear) to the image size and scaled to [0, 1] masks the image, and its weight is the
+    class probability of the masked image minus that of a black image (nstlib's default, ``weighting='gain'``)."""
+    want = _score_cam_gains(model, x, target, layer)
+    if weights is None:
+        return feedback(False, "fill in `weights` (one number per channel) and run the cell again.")
+    w = torch.as_tensor(weights).detach().reshape(-1).float().to(want.device)
+    tol = 1e-3 * float(want.abs().max()) + 1e-7
+    if w.numel() != want.numel():
+        return feedback(False, f"expected one weight per channel of {layer} ({want.numel()}), got {w.numel()} "
+                        "numbers.")
+    if w.numel() == want.numel() and torch.allclose(w, want, rtol=1e-3, atol=tol):
+        return feedback(True, f"{int((want > 0).sum())} of {want.numel()} channels raise the class's probability "
+                        "on their own; the others count against it. No gradient was needed: one forward pass "
+                        "per channel, which is why Score-CAM is slower.")
+    with torch.no_grad(), cam.hooks.eval_mode(model):
+        base = model(torch.zeros_like(x[:1])).softmax(1)[0, target]
+    if torch.allclose(w, want + base, rtol=1e-3, atol=tol):
+        return feedback(False, "your weights have the right shape of things, but every one is the same amount "
+                        "too high: what is a masked image's probability compared with?")
+    if torch.allclose(w, want.softmax(0), rtol=1e-3, atol=1e-3 / want.numel()):
+        return feedback(False, "that is the paper's softmax over the channels; this exercise asks for the raw "
+                        "gains, nstlib's default.")
+    if (w - want).abs().max() > 0.5 or w.min() < -1 or w.max() > 1:
+        return feedback(False, "a gain is a difference of two probabilities, so it lies between -1 and 1. Did "
+                        "you use the logits instead of the softmax?")
+    return feedback(False, "the numbers differ from nstlib's. Check each step: every channel upsampled to the "
+                    "image size (bilinear), scaled to [0, 1] on its own (minimum to 0, maximum to 1), multiplied "
+                    "with the image, and the class's probability read after a softmax.")
 
 
 # ------------------------------------------------------------------------------------------------ lesson 4
@@ -212,58 +395,231 @@ def grade_counterfactual(fn, target: int = 0) -> bool:
 
 def grade_gram(fn) -> bool:
     """``fn(features)`` should return nstlib's normalised Gram matrix."""
-    torch.manual_seed(0)
-    feats = torch.rand(1, 4, 5, 6)
-    want = style.gram(feats)
+    g = torch.Generator().manual_seed(0)
+    feats = {shape: torch.rand(1, *shape, generator=g) for shape in ((4, 5, 6), (4, 10, 12), (8, 5, 6))}
+    outs = {}
     try:
-        got = fn(feats)
+        for shape, f in feats.items():
+            outs[shape] = fn(f)
     except Exception as error:  # noqa: BLE001 - the student's code, reported not raised
         return _raised(error)
-    if tuple(got.shape) != tuple(want.shape):
-        return feedback(False, f"the shape is {tuple(got.shape)}, expected {tuple(want.shape)} (batch, C, C).")
-    ratio = float(got.sum() / want.sum())
+    f0 = feats[(4, 5, 6)]
+    want = style.gram(f0)
+    got = outs[(4, 5, 6)]
+    if not isinstance(got, torch.Tensor) or tuple(got.shape) != tuple(want.shape):
+        shape = tuple(got.shape) if isinstance(got, torch.Tensor) else type(got).__name__
+        return feedback(False, f"the shape is {shape}, expected {tuple(want.shape)} (batch, C, C).")
     if torch.allclose(got.float(), want, rtol=1e-4, atol=1e-6):
         return feedback(True, "G = F Fᵀ / (C·H·W), the same for any image size.")
-    for name, k in (("H·W", 4), ("C", 30), ("nothing", 120)):
-        if abs(ratio - k) < 1e-3 * k:
-            return feedback(False, f"your Gram is {k}x too large: you divided by {name} instead of C·H·W.")
-    return feedback(False, f"your values differ from F Fᵀ / (C·H·W) (ratio of sums {ratio:.3g}).")
+    ratio = {s: float(outs[s].float().sum() / style.gram(feats[s]).sum()) for s in feats}
+    if not all(math.isfinite(r) and r > 0 for r in ratio.values()) or not torch.allclose(
+            got.float(), want * ratio[(4, 5, 6)], rtol=1e-3, atol=1e-6):
+        return feedback(False, "your values are not a multiple of F Fᵀ: check the reshape (channels x positions) "
+                        "and which side is transposed.")
+    grows = []
+    if abs(ratio[(4, 10, 12)] / ratio[(4, 5, 6)] - 1) > 1e-3:
+        grows.append("with the number of positions (try a larger feature map)")
+    if abs(ratio[(8, 5, 6)] / ratio[(4, 5, 6)] - 1) > 1e-3:
+        grows.append("with the number of channels")
+    if grows:
+        return feedback(False, "your Gram changes " + " and ".join(grows) + ". The lesson's Gram is an average "
+                        "product, comparable between layers and image sizes: see its formula in section 3.")
+    return feedback(False, "your Gram is a constant factor off the lesson's, the same for every size: "
+                    "compare your formula with section 3's.")
 
 
 def grade_weight_mapping(answer: float, tutorial_weight: float, channels: int) -> bool:
     """A tutorial divides the Gram by C·H·W (as nstlib does) but averages the squared error over the C²
     entries (``F.mse_loss``) instead of summing. Which nstlib-style weight on ``‖G − A‖²`` equals it?"""
     want = tutorial_weight / channels**2
-    if math.isclose(answer, want, rel_tol=1e-3):
+    value = _number(answer)
+    if value is None:
+        return feedback(False, f"answer with one number, the weight (got {_kind(answer)}).")
+    if math.isclose(value, want, rel_tol=1e-3):
         return feedback(True, f"{tutorial_weight:g} x mean over {channels}² entries = {want:.3g} x the sum.")
-    if math.isclose(answer, tutorial_weight / channels, rel_tol=1e-3):
-        return feedback(False, "a C x C matrix has C² entries, not C.")
-    return feedback(False, f"mean = sum / (number of entries); try again (got {answer:.3g}).")
+    if math.isclose(value, tutorial_weight / channels, rel_tol=1e-3):
+        return feedback(False, "how many numbers does a C x C matrix hold?")
+    if value > tutorial_weight:
+        return feedback(False, "a mean is never larger than the sum it comes from (for positive terms), so the "
+                        "weight on the sum must be smaller than the tutorial's.")
+    return feedback(False, "write the tutorial's term as a formula with a sum in it, then read off the factor in "
+                    "front of the sum.")
+
+
+def _colour_swap_losses(model, style_image, layers) -> dict:
+    with torch.no_grad():
+        feats = model.extract(style_image, list(layers))
+        swapped = model.extract(style_image[:, [2, 1, 0]], list(layers))
+    return {n: float(style.style_loss(swapped[n], style.gram(feats[n]))) for n in layers}
+
+
+def grade_colour_swap(losses: dict, least: str, model, style_image, layers=style.STYLE_LAYERS) -> bool:
+    """``losses``: {layer: the single-layer style loss (nstlib's relative error of Gram matrices) of the style
+    image with its red and blue channels swapped, against the style image itself}; ``least``: the layer whose
+    loss is smallest, i.e. the layer that cares least about the colours. Checked against the grader's own
+    measurement with ``model``."""
+    want = _colour_swap_losses(model, style_image, layers)
+    if not isinstance(losses, dict) or set(losses) != set(want):
+        return feedback(False, "fill in `losses`: {layer name: loss} for every layer of `layers`.")
+    values = {n: _number(losses[n]) for n in want}
+    if None in values.values():
+        return feedback(False, "every loss must be one number (call float() on a one-element tensor).")
+    off = [n for n in want if not _close(values[n], want[n], rtol=2e-3)]
+    if off:
+        ratios = [values[n] / want[n] for n in off if want[n] > 0]
+        same = ratios and max(ratios) - min(ratios) < 1e-3 * max(abs(r) for r in ratios)
+        hint = (" Every one of them is off by the same factor: check the normalisation (the lesson's Gram, and a "
+                "relative error divided by the style's own Gram)." if same and len(off) == len(want) else
+                " Swap the channels of the style image (red and blue), take each layer's Gram of both, and "
+                "compare them as nstlib's style loss does (which of the two is the target matters).")
+        return feedback(False, f"{len(off)} of your {len(want)} losses differ from the measurement.{hint}")
+    smallest = min(want, key=want.get)
+    if least not in want:
+        return feedback(False, "your losses are right. Set `least` to the name of one of the layers of `layers`.")
+    if least != smallest:
+        return feedback(False, "your losses are right, but the layer you named is not the one where the swap "
+                        "changes the style least: read your own numbers again.")
+    order = sorted(want, key=want.get)
+    return feedback(True, f"with these weights the swap matters least at {smallest} and most at {order[-1]}. "
+                    "If deep layers no longer encoded colour, the swap would barely change their Gram matrices; "
+                    "compare what you measured with the lesson's claim, and with a second style.")
 
 
 # ------------------------------------------------------------------------------------------------ lesson 5
 
 
-def grade_checkerboard(answer: str) -> bool:
-    """Which upsampling leaves checkerboard artefacts: 'transposed' or 'resize'?"""
-    normal = str(answer).strip().lower()
-    if normal.startswith("transpos"):
-        return feedback(True, "with stride 2, a 3x3 transposed convolution gives some output pixels more kernel "
-                        "taps than their neighbours, and the unevenness repeats every 2 pixels.")
-    if normal.startswith("resize"):
-        return feedback(False, "copying each pixel and then convolving treats every output pixel alike. "
-                        "Look at the two pictures again.")
-    return feedback(False, f"answer 'transposed' or 'resize' (got {answer!r}).")
+CHECKERBOARD_OPTIONS = {
+    "a": "transposed convolution, 3x3 kernel, stride 2 (the lesson's picture)",
+    "b": "transposed convolution, 4x4 kernel, stride 2 (the kernel size divisible by the stride: even overlap)",
+    "c": "transposed convolution, 2x2 kernel, stride 2 (no overlap at all)",
+    "d": "nearest-neighbour x2, then a 3x3 convolution (the lesson's resize-convolution)",
+    "e": "bilinear x2, then a 3x3 convolution",
+}
+
+
+def _checkerboard_layers(channels: int = 8) -> dict:
+    return {
+        "a": nn.ConvTranspose2d(channels, 1, 3, stride=2, padding=1, output_padding=1),
+        "b": nn.ConvTranspose2d(channels, 1, 4, stride=2, padding=1),
+        "c": nn.ConvTranspose2d(channels, 1, 2, stride=2),
+        "d": nn.Sequential(nn.Upsample(scale_factor=2, mode="nearest"), nn.Conv2d(channels, 1, 3, padding=1)),
+        "e": nn.Sequential(nn.Upsample(scale_factor=2, mode="bilinear"), nn.Conv2d(channels, 1, 3, padding=1)),
+    }
+
+
+def checkerboard_spread(key: str, seed: int = 0) -> float:
+    """Upsampling ``key`` of ``CHECKERBOARD_OPTIONS`` with seeded random weights on a flat input: the spread of
+    its output away from the border, relative to its size (0: even; a periodic pattern: well above 0)."""
+    torch.manual_seed(seed)
+    layer = _checkerboard_layers()[key]
+    with torch.no_grad():
+        y = layer(torch.ones(1, 8, 16, 16))[0, 0, 4:-4, 4:-4]
+    return float(y.std() / y.abs().mean().clamp_min(1e-12))
+
+
+def grade_checkerboard(answer) -> bool:
+    """Which of ``CHECKERBOARD_OPTIONS`` leave a periodic pattern on a flat input with random weights? Answer the
+    letters, e.g. ``"ae"`` or ``{"a", "e"}``; the grader measures every option with three seeds."""
+    if isinstance(answer, (set, list, tuple)):
+        letters = {str(c).strip().lower() for c in answer}
+    else:
+        letters = {c for c in str(answer).lower() if c.isalnum()} if answer is not None else set()
+    if not letters or not letters <= set(CHECKERBOARD_OPTIONS):
+        return feedback(False, "answer with the letters of the upsamplings that leave a pattern, e.g. 'ae': "
+                        + "; ".join(f"{k}) {v}" for k, v in CHECKERBOARD_OPTIONS.items()))
+    patterned = {k for k in CHECKERBOARD_OPTIONS if min(checkerboard_spread(k, s) for s in range(3)) > 0.1}
+    if letters == patterned:
+        return feedback(True, "every stride-2 transposed convolution leaves a pattern that repeats every 2 pixels, "
+                        "even when each output pixel gets the same number of kernel taps (4x4) or a single one "
+                        "(2x2): neighbouring output pixels are made by different weights of the kernel. Uneven "
+                        "overlap is one cause, not the only one; training can balance the weights, but nothing "
+                        "forces it to. Resizing first computes every output pixel with the same weights.")
+    return feedback(False, "not every letter is right. Build each layer (with random weights), run it on "
+                    "torch.ones(1, 8, 16, 16) as section 2 does, and look at the spread of the output away from "
+                    "the border; decide from the measurement, not from the number of kernel taps alone.")
 
 
 def grade_speedup(answer: float, fast_seconds: float, optimise_seconds: float) -> bool:
     """The speed-up of the feed-forward network over optimisation."""
     truth = optimise_seconds / fast_seconds
-    if abs(answer - truth) <= 0.05 * truth:
+    value = _number(answer)
+    if value is None:
+        return feedback(False, f"answer with one number, how many times faster (got {_kind(answer)}).")
+    if abs(value - truth) <= 0.05 * truth:
         return feedback(True, f"{truth:.0f}x. One forward pass of a small network against {optimise_seconds:.1f} s "
                         "of forward and backward passes through VGG.")
-    return feedback(False, f"{answer:.3g}. Divide the optimisation time by the feed-forward time "
-                    f"({optimise_seconds:.2f} s / {fast_seconds:.4f} s).")
+    if value < 1:
+        return feedback(False, "a speed-up below 1 would mean the network is slower than optimising. How many "
+                        "feed-forward runs fit into the time of one optimisation?")
+    return feedback(False, "that does not match the two timings measured in sections 1 and 5. How many "
+                    "feed-forward runs fit into the time of one optimisation?")
+
+
+class _FrozenStats(nn.Module):
+    """Instance normalisation with its mean and variance treated as constants (no gradient through them)."""
+
+    def __init__(self, norm: nn.InstanceNorm2d):
+        super().__init__()
+        self.norm = norm
+
+    def forward(self, x):
+        mean = x.mean((2, 3), keepdim=True).detach()
+        var = x.var((2, 3), keepdim=True, unbiased=False).detach()
+        y = (x - mean) / torch.sqrt(var + self.norm.eps)
+        if self.norm.affine:
+            y = y * self.norm.weight.view(1, -1, 1, 1) + self.norm.bias.view(1, -1, 1, 1)
+        return y
+
+
+def receptive_field(net, size: int = 128) -> int:
+    """The largest receptive field (in input pixels, height = width) of an output pixel of a fast-style
+    ``TransformerNet``, measured: the rows of input pixels whose gradient of one output pixel is non-zero, for
+    the four output pixels at the centre (every alignment of the two upsamplings), on a ``size`` x ``size``
+    input (doubled until the field stays clear of the border). Instance normalisation's statistics, which mix
+    every pixel of the image, are held fixed, so only the convolutions count."""
+    frozen = copy.deepcopy(net).float().cpu().eval()
+    for module in list(frozen.modules()):
+        for name, child in list(module.named_children()):
+            if isinstance(child, nn.InstanceNorm2d):
+                setattr(module, name, _FrozenStats(child))
+            elif isinstance(child, nn.ReLU):
+                setattr(module, name, nn.ReLU())
+    for p in frozen.parameters():
+        p.requires_grad_(False)
+    g = torch.Generator().manual_seed(0)
+    while True:
+        # one image per output pixel: the four centre pixels' gradients in one backward pass
+        x = torch.rand(1, 3, size, size, generator=g).expand(4, -1, -1, -1).clone().requires_grad_(True)
+        y = frozen(x)
+        c = size // 2
+        score = sum(y[i, :, c + i // 2, c + i % 2].sum() for i in range(4))
+        (grad,) = torch.autograd.grad(score, x)
+        seen = grad.abs().sum(1) > 0  # (4, H, W)
+        rows = [s.any(1).nonzero().flatten() for s in seen]
+        if all(r.numel() and r.min() > 0 and r.max() < size - 1 for r in rows):
+            return max(int(r.max() - r.min() + 1) for r in rows)
+        size *= 2
+
+
+def grade_receptive_field(answer, net) -> bool:
+    """The largest receptive field of one output pixel of ``net`` (a ``fast.TransformerNet``), in pixels."""
+    want = receptive_field(net)
+    value = _number(answer)
+    if value is None:
+        return feedback(False, f"answer with one number of pixels (got {_kind(answer)}).")
+    if value == want:
+        return feedback(True, f"{want} pixels. Every 3x3 convolution at a quarter of the size widens the field by 8 "
+                        "input pixels instead of 2, which is why the residual blocks work there: each output pixel "
+                        "sees enough of the photo for a brush stroke. (Instance normalisation also lets every "
+                        "pixel depend a little on the whole image, through its mean and variance; the "
+                        "measurement held those fixed.)")
+    hint = ("walk from the output back to the input, one layer at a time, keeping track of how many pixels of each "
+            "layer's input a span of its output depends on. A k x k convolution with stride s turns a span of n output "
+            "pixels into (n - 1) x s + k input pixels; a nearest-neighbour x2 makes two output pixels from one.")
+    if value < want and value >= want - 8:
+        hint = ("close: this is the field of some output pixels, and others see more. The two nearest-neighbour "
+                "upsamplings can cut a span between two input pixels or on one: take the worse alignment.")
+    return feedback(False, hint)
 
 
 # ------------------------------------------------------------------------------------------------ lesson 6
@@ -276,10 +632,14 @@ def grade_fast_run(studio) -> bool:
     if studio.mode.value == "fast model" and studio.record is None:
         return feedback(True, f"the '{studio.model.value}' network stylized the photo in one pass, no "
                         "optimisation steps.")
-    return feedback(False, "the last run optimised the image. Set studio.mode.value = 'fast model' and run again.")
+    return feedback(False, "the last run optimised the pixels (it kept a record of its loss). Which of the "
+                    "studio's modes uses the network that lesson 5 trained? `studio.mode.options` lists them; "
+                    "set the mode and run again.")
 
 
-__all__ = ["feedback", "WHY_NOISE", "grade_downsampling", "grade_sparsest_layer", "grade_blank_fraction",
-           "grade_objective", "grade_why_noise", "grade_channel_weights", "grade_pointing_game",
-           "grade_counterfactual", "grade_gram", "grade_weight_mapping", "grade_checkerboard", "grade_speedup",
-           "grade_fast_run"]
+__all__ = ["feedback", "WHY_NOISE", "CHECKERBOARD_OPTIONS", "grade_downsampling", "grade_sparsest_layer",
+           "grade_blank_fraction", "grade_blank_by_weights", "grade_objective", "grade_why_noise",
+           "grade_pixel_gradient", "grade_channel_weights", "grade_pointing_game", "grade_counterfactual",
+           "grade_score_cam_weights", "grade_gram", "grade_weight_mapping", "grade_colour_swap",
+           "grade_checkerboard", "checkerboard_spread", "grade_speedup", "receptive_field",
+           "grade_receptive_field", "grade_fast_run"]
