@@ -94,6 +94,84 @@ def blank_fractions(model, images: dict, layers=None, size: int = 224, threshold
     return out
 
 
+def _mean_per_layer(fractions: dict) -> dict:
+    layers = list(next(iter(fractions.values())))
+    return {n: float(np.mean([f[n] for f in fractions.values()])) for n in layers}
+
+
+def blank_trend(fractions: dict) -> str:
+    """One sentence, built from ``blank_fractions`` output, on how the blank share moves with depth: the
+    lesson prints it instead of stating a trend that other weights may not show."""
+    mean = _mean_per_layer(fractions)
+    layers = list(mean)
+    rank = np.corrcoef(np.arange(len(layers)), np.argsort(np.argsort([mean[n] for n in layers])))[0, 1]
+    if rank > 0.8:
+        overall = "grows steadily with depth"
+    elif rank < -0.8:
+        overall = "shrinks steadily with depth"
+    else:
+        overall = "does not grow steadily with depth"
+    moves = {"rises": [], "falls": [], "stays level": []}
+    for block in sorted({n[4] for n in layers if n[4].isdigit()}):
+        in_block = [mean[n] for n in layers if n.startswith("conv" + block)]
+        if len(in_block) < 2:
+            continue
+        change = in_block[-1] - in_block[0]
+        moves["rises" if change > 0.05 else "falls" if change < -0.05 else "stays level"].append(block)
+    parts = [f"{how} within block{'s' if len(b) > 1 else ''} {', '.join(b)}" for how, b in moves.items() if b]
+    similar = max(float(np.std([f[n] for f in fractions.values()])) for n in layers) < 0.15
+    photos = ("the curves of the different photos stay close together" if similar else
+              "the curves of the different photos differ")
+    return (f"Measured on {len(fractions)} photo{'s' if len(fractions) > 1 else ''}: the share of blank channels "
+            f"{overall}; from the first to the last convolution of a block it {'; '.join(parts)}; {photos}.")
+
+
+def kernel_kind(kernel: torch.Tensor, edge_share: float = 0.6) -> str:
+    """What one conv1_1 kernel (3, kh, kw, RGB) responds to: 'colour' when most of its weight is its spatial
+    mean (the same at every tap); an edge when a linear ramp (light on one side, dark on the other) explains
+    at least ``edge_share`` of the rest, named by the direction of the edge it finds; else 'other' (spots,
+    lines, or noise: an untrained kernel is mostly this)."""
+    k = kernel.detach().float()
+    flat = k.mean(dim=(1, 2), keepdim=True)
+    rest = k - flat
+    structure = float(rest.pow(2).sum())
+    if float(flat.pow(2).sum()) * k[0].numel() > structure:
+        return "colour"
+    h, w = k.shape[1:]
+    ys = torch.linspace(-1, 1, h).view(h, 1).expand(h, w)
+    xs = torch.linspace(-1, 1, w).view(1, w).expand(h, w)
+    gx = (rest * xs).sum(dim=(1, 2)) / xs.pow(2).sum()  # per colour, the ramp that fits best
+    gy = (rest * ys).sum(dim=(1, 2)) / ys.pow(2).sum()
+    ramp = gx.view(-1, 1, 1) * xs + gy.view(-1, 1, 1) * ys
+    if float(ramp.pow(2).sum()) < edge_share * structure:
+        return "other"
+    ax, ay = float(gx.norm()), float(gy.norm())
+    if ay > 2 * ax:
+        return "horizontal edge"
+    if ax > 2 * ay:
+        return "vertical edge"
+    return "diagonal edge"
+
+
+def kernel_kinds(model) -> list[str]:
+    """``kernel_kind`` of each of conv1_1's filters, in RGB order (as ``first_layer_filters`` draws them)."""
+    w = model.features.conv1_1.weight.detach().float().cpu()
+    if type(model.preprocess).__name__ == "CaffePreprocess":
+        w = w.flip(1)
+    return [kernel_kind(k) for k in w]
+
+
+def first_layer_summary(model) -> str:
+    """A sentence counting conv1_1's colour and edge detectors, measured on the weights in use."""
+    kinds = kernel_kinds(model)
+    edges = {k: kinds.count(k) for k in ("horizontal edge", "vertical edge", "diagonal edge")}
+    n_edges = sum(edges.values())
+    detail = ", ".join(f"{n} {k.split()[0]}" for k, n in edges.items() if n)
+    return (f"Of conv1_1's {len(kinds)} filters, {kinds.count('colour')} are mostly one colour at every tap "
+            f"(colour detectors), {n_edges} are a ramp from a light to a dark side (edge detectors: "
+            f"{detail or 'none'}) and {kinds.count('other')} are neither.")
+
+
 # ------------------------------------------------------------------------------------------- drawing
 
 
@@ -203,7 +281,9 @@ def plot_blank_fractions(fractions: dict, ax=None):
     ax.set_xticks(range(len(layers)))
     ax.set_xticklabels(layers, rotation=60, ha="right")
     ax.set_ylabel("blank channels (%)")
-    ax.set_title("Deeper layers leave more channels blank")
+    rising = np.corrcoef(np.arange(len(layers)), mean)[0, 1]
+    ax.set_title("Blank channels per layer: " + ("more with depth" if rising > 0.8 else
+                                                 "fewer with depth" if rising < -0.8 else "no steady trend with depth"))
     ax.grid(alpha=0.3)
     ax.legend(ncol=3, fontsize=11)
     ax.figure.tight_layout()

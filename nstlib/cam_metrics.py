@@ -172,5 +172,43 @@ def beats(results: dict, method: str = "gradcam", others=("random", "inverted gr
     return out
 
 
-__all__ = ["randomized", "rank_correlation", "random_maps", "pointing_game", "confidence_change",
+def summary(results: dict, method: str = "gradcam", others=("random", "inverted gradcam")) -> str:
+    """Sentences, built from ``evaluate`` results, that read the table: where the method's maximum lands, what
+    seeing only ``image * map`` costs, and which metrics separate it from the baselines (lesson 3 prints this
+    rather than quoting numbers that change with the scenes, the settings and the machine)."""
+    r = results[method]
+    base = " and ".join(f"{results[o]['pointing_game']:.0f} % for the {o} map" for o in others if o in results)
+    drop = " and ".join(f"{results[o]['average_drop']:.0f} %" for o in others if o in results)
+    won = beats(results, method, [o for o in others if o in results])
+    lost = [k for k, ok in won.items() if not ok]
+    verdict = (f"{method} beats both baselines on all {len(won)} metrics" if not lost else
+               f"{method} beats both baselines on {len(won) - len(lost)} of {len(won)} metrics, not on "
+               + ", ".join(lost))
+    margins = {k: abs(r[k] - min(results[o][k] for o in others if o in results)) /
+               max(abs(r[k]), abs(min(results[o][k] for o in others if o in results)), 1e-9)
+               for k in ("deletion_auc", "insertion_auc")}
+    weaker = min(margins, key=margins.get)
+    others_methods = [m for m in results if m not in others and m != method]
+    spread = (max(results[m]["pointing_game"] for m in [method, *others_methods]) -
+              min(results[m]["pointing_game"] for m in [method, *others_methods]))
+    return (f"The {method} maximum lands inside the object's box in {r['pointing_game']:.0f} % of these scenes, "
+            f"against {base}. Seeing only image * map costs {r['average_drop']:.0f} % of the confidence, "
+            f"against {drop}. {verdict}; of deletion and insertion, {weaker.split('_')[0]} separates it less "
+            f"from the baselines. The methods' pointing games lie within {spread:.0f} points of one another.")
+
+
+def sanity_summary(reference: torch.Tensor, maps: dict) -> str:
+    """One sentence from the sanity check: the mean rank correlation with the trained model's maps at each
+    randomisation stage, and whether it falls as more of the network is randomised."""
+    means = {name: float(rank_correlation(reference, m).mean()) for name, m in maps.items()}
+    names = list(means)
+    falls = means[names[-1]] < means[names[0]] - 0.3
+    steps = ", ".join(f"{n} {v:.2f}" for n, v in means.items())
+    return (f"Mean rank correlation with the trained model's maps: {steps}. "
+            + ("The maps change as the weights are randomised: they depend on what the model learned."
+               if falls else "The maps barely change as the weights are randomised: they may show the image "
+               "rather than the model."))
+
+
+__all__ = ["summary", "sanity_summary", "randomized", "rank_correlation", "random_maps", "pointing_game", "confidence_change",
            "deletion_insertion", "HIGHER_IS_BETTER", "evaluate", "format_table", "beats"]

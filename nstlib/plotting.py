@@ -100,6 +100,22 @@ def show_images(images, titles=None, ncols: int | None = None, size: float = 3.5
     return fig
 
 
+def weights_label(model) -> str:
+    """The few words that name a model's weights (``weights.Source.label``), or '' for a model without them."""
+    source = getattr(model, "source", None)
+    return source.label if source is not None else ""
+
+
+def name_weights(model, fig=None):
+    """Write "weights: ..." under a figure (the current one by default): a picture made by a network depends
+    on its weights, and the same lesson shows different pictures on ImageNet and on the offline pack."""
+    fig = fig if fig is not None else plt.gcf()
+    label = model if isinstance(model, str) else weights_label(model)
+    if label:
+        fig.text(0.995, 0.003, f"weights: {label}", ha="right", va="bottom", fontsize=11, color="0.35")
+    return fig
+
+
 def stretch_contrast(images: torch.Tensor, quantile: float = 0.01) -> torch.Tensor:
     """Each image of an (N, 3, H, W) batch stretched so its ``quantile`` and ``1 - quantile`` values (over all
     three colours, so hues keep) become 0 and 1. For display only: a faint, fine grating becomes visible."""

@@ -68,6 +68,18 @@ class Source:
     def ready(self) -> bool:
         return self.kind == "random" or (self.path is not None and self.path.is_file())
 
+    @property
+    def label(self) -> str:
+        """A few words naming these weights in a figure, so every picture says what made it."""
+        if self.kind == "imagenet":
+            real = "" if not not_published_note(self) else " stand-in, NOT ImageNet"
+            return f"ImageNet {self.arch.upper()}{real}"
+        if self.kind == "offline":
+            return "offline pack (HED's edge-tuned VGG16)"
+        if self.kind == "random":
+            return f"random {self.arch.upper()} (untrained)"
+        return f"{self.arch.upper()} from {self.path.name if self.path else self.name}"
+
     def summary(self) -> str:
         where = f" ({self.path})" if self.path else ""
         return f"{self.name}: {self.description}{where}{not_published_note(self)}"
