@@ -60,3 +60,23 @@ def test_no_measured_figure_is_typed_into_a_lesson(path):
     found = prose_checks.notebook_findings(path)
     assert not found, (f"{path.name}: measured figures typed into markdown ({prose_checks.HOW_TO_FIX}):\n"
                        + "\n".join(f"  cell {cell}: {phrase!r}" for cell, phrase in found))
+
+
+def test_main_path_words_skip_asides_and_hidden_solutions(tmp_path):
+    import nbformat
+
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_markdown_cell(t) for t in [
+        "## 1. Main\n\none two three", "<details><summary>Solution</summary>\nhidden words here\n</details>\nfour",
+        "## Aside (optional): engineering", "many words that a class may skip", "### a sub-heading of the aside",
+        "still aside", "## Summary\n\nfive six"]]
+    path = tmp_path / "nb.ipynb"
+    nbformat.write(nb, path)
+    assert prose_checks.main_path_words(path) == len("## 1. Main one two three four ## Summary five six".split())
+
+
+@pytest.mark.parametrize("name, limit", sorted(prose_checks.MAIN_PATH_WORDS.items()))
+def test_long_lessons_keep_their_main_path_short_enough_for_a_class(name, limit):
+    words = prose_checks.main_path_words(ROOT / "notebooks" / f"{name}.ipynb")
+    assert words <= limit, (f"{name}: {words} words of markdown on the main path (limit {limit}): move engineering "
+                            "into a section headed 'Aside (optional): ...', or cut")

@@ -65,6 +65,34 @@ HOW_TO_FIX = ("print it from the cell that measures it, or add it to the allow-l
               "(ALLOWED in tools/prose_checks.py)")
 
 
+#: Lessons whose main path (the markdown a class reads, outside asides and hidden solutions) must stay short
+#: enough to teach in one class.
+MAIN_PATH_WORDS = {"02_filter_visualization": 1200, "04_neural_style_transfer": 1200}
+_DETAILS = re.compile(r"<details>.*?</details>", re.DOTALL)
+
+
+def main_path_words(path) -> int:
+    """Words of markdown on a lesson's main path: everything except the cells of a section whose heading
+    starts with "Aside" (optional reading, up to the next heading of the same or a higher level) and
+    ``<details>`` blocks (solutions, reference observations)."""
+    import nbformat
+
+    words, aside_level = 0, None
+    for cell in nbformat.read(path, as_version=4).cells:
+        if cell.cell_type != "markdown":
+            continue
+        heading = re.match(r"(#+)\s+(.*)", cell.source.lstrip())
+        if heading:
+            level = len(heading.group(1))
+            if heading.group(2).lower().startswith("aside"):
+                aside_level = level
+            elif aside_level is not None and level <= aside_level:
+                aside_level = None
+        if aside_level is None:
+            words += len(blank(_DETAILS.sub("", cell.source), _IGNORED).split())
+    return words
+
+
 def main(argv=None) -> int:
     paths = (argv if argv is not None else sys.argv[1:]) or []
     found = [f"{path}, cell {cell}: {phrase!r}" for path in paths for cell, phrase in notebook_findings(path)]
