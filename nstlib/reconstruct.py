@@ -265,6 +265,23 @@ def errors_table(results: dict[str, Result]) -> str:
     return "\n".join(lines)
 
 
+def summary(results: dict[str, Result], tolerance: float = 0.005) -> str:
+    """One sentence built from the results: how the pixel error changes from the first layer to the last.
+    Changes smaller than ``tolerance`` count as level."""
+    if len(results) < 2:
+        raise UsageError("results needs at least two layers to say anything about depth")
+    names, errors = list(results), [r.pixel_error for r in results.values()]
+    span = f"from {errors[0]:.3f} at {names[0]} to {errors[-1]:.3f} at {names[-1]}"
+    steps = [b - a for a, b in zip(errors, errors[1:])]
+    if all(s > tolerance for s in steps):
+        return f"The pixel error grows at every layer, {span}: each block deeper keeps less of the picture."
+    if errors[-1] - errors[0] > tolerance:
+        level = [names[i + 1] for i, s in enumerate(steps) if s <= tolerance]
+        return (f"The pixel error grows {span}, but not at every layer (not at {', '.join(level)}): deeper "
+                f"layers keep less of the picture overall.")
+    return f"The pixel error does not grow with depth here ({span})."
+
+
 def show_reconstructions(results: dict[str, Result], size: float = 3.2):
     """The photo, then one panel per layer titled with its measured errors; the title names the weights."""
     if not results:

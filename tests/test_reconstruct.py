@@ -87,3 +87,17 @@ def test_figure_names_the_weights_and_the_measured_errors(random_net):
     assert titles[0] == "the photo"
     assert f"{results['relu2_2'].pixel_error:.2f}" in titles[2]
     assert "relu2_2" in reconstruct.errors_table(results)
+
+
+def _fake(errors):
+    photo = torch.zeros(1, 3, 4, 4)
+    return {name: reconstruct.Result(name, photo, photo, e, 0.01, "test") for name, e in errors.items()}
+
+
+def test_summary_says_what_the_errors_say():
+    growing = reconstruct.summary(_fake({"relu1_2": 0.001, "relu3_2": 0.1, "relu5_2": 0.2}))
+    bumpy = reconstruct.summary(_fake({"relu1_2": 0.001, "relu3_2": 0.2, "relu5_2": 0.15}))
+    flat = reconstruct.summary(_fake({"relu1_2": 0.1, "relu3_2": 0.1, "relu5_2": 0.1}))
+    assert "grows at every layer" in growing and "0.200 at relu5_2" in growing
+    assert "not at relu5_2" in bumpy
+    assert "does not grow" in flat
