@@ -22,6 +22,7 @@ from tqdm.auto import tqdm
 
 from . import reconstruct, scenes
 from .errors import UsageError
+from .precision import amp_dtype, runnable
 
 #: The layers probed: the ones ``reconstruct`` rebuilds the photo from, one per block.
 LAYERS = reconstruct.LAYERS
@@ -99,19 +100,27 @@ def fit_probe(train_x, train_y, test_x, test_y, n_classes: int | None = None, se
 
 
 @torch.no_grad()
-def layer_features(model, images: torch.Tensor, layers=LAYERS, batch: int = 64, progress: bool = True) -> dict:
-    """{layer: (N, C) activations averaged over positions} for a batch of (N, 3, H, W) images in [0, 1]."""
+def layer_features(model, images: torch.Tensor, layers=LAYERS, batch: int = 64, amp="auto",
+                   progress: bool = True) -> dict:
+    """{layer: (N, C) activations averaged over positions, fp32 on the CPU} for (N, 3, H, W) images in [0, 1].
+
+    amp: 'auto' runs the network in bf16, channels-last, where the device does bf16 natively (twice as fast
+    on such a CPU); 'off' in the model's own dtype.
+    """
     layers = [reconstruct.check_layer(model, layer) for layer in layers]
     param = next(model.parameters())
+    dtype = amp_dtype(param.device, amp)
+    net = runnable(model, dtype, channels_last=dtype is not None)
+    layout = torch.channels_last if dtype is not None else torch.contiguous_format
     out = {layer: [] for layer in layers}
     for i in tqdm(range(0, len(images), batch), disable=not progress, desc="features", unit="batch"):
-        x = images[i:i + batch].to(param.device, param.dtype)
-        for layer, f in model.extract(x, layers).items():
+        x = images[i:i + batch].to(param.device, param.dtype).contiguous(memory_format=layout)
+        for layer, f in net.extract(x, layers).items():
             out[layer].append(f.float().mean((2, 3)).cpu())
     return {layer: torch.cat(parts) for layer, parts in out.items()}
 
 
-def probe_layers(model, layers=LAYERS, *, n: int = SCENES, size: int = SIZE, seed: int = 0,
+def probe_layers(model, layers=LAYERS, *, n: int = SCENES, size: int = SIZE, seed: int = 0, amp="auto",
                  progress: bool = True) -> ProbeResult:
     """Generated scenes (seeded), each layer's pooled activations, a probe per layer: held-out accuracy."""
     if not isinstance(n, int) or n < 4 * len(scenes.CLASSES):
@@ -121,7 +130,7 @@ def probe_layers(model, layers=LAYERS, *, n: int = SCENES, size: int = SIZE, see
         raise UsageError(f"size={size!r}: scenes need at least 32 px (VGG pools five times); e.g. size={SIZE}")
     layers = [layers] if isinstance(layers, str) else list(layers)
     data = scenes.make_scenes(n, size, seed=seed)
-    feats = layer_features(model, data.images, layers, progress=progress)
+    feats = layer_features(model, data.images, layers, amp=amp, progress=progress)
     order = torch.randperm(n, generator=torch.Generator().manual_seed(seed))
     n_test = max(len(scenes.CLASSES), round(n * TEST_SHARE))
     test, train = order[:n_test], order[n_test:]
@@ -130,7 +139,7 @@ def probe_layers(model, layers=LAYERS, *, n: int = SCENES, size: int = SIZE, see
         accuracy[layer], ridge[layer] = fit_probe(f[train], data.labels[train], f[test], data.labels[test],
                                                   len(scenes.CLASSES), seed)
     return ProbeResult(accuracy, 1 / len(scenes.CLASSES), len(train), len(test),
-                       reconstruct._weights_name(model), ridge)
+                       reconstruct.weights_name(model), ridge)
 
 
 # ------------------------------------------------------------------------------------------- the finding

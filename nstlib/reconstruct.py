@@ -101,7 +101,7 @@ def _photo(image, size, device) -> torch.Tensor:
     return images.to_tensor(images.resolve(image), size=size, device=device)
 
 
-def _weights_name(model) -> str:
+def weights_name(model) -> str:
     source = getattr(model, "source", None)
     return source.name if source is not None else "unknown weights"
 
@@ -157,7 +157,7 @@ def _run(model, photo, layer, steps, tv_weight, seed, amp, bar, coarse=None) -> 
     coarse = COARSE_SHARE if coarse is None else coarse
     dtype = amp_dtype(photo.device, amp)
     net = runnable(model, dtype, channels_last=dtype is not None)
-    record = Result(layer, photo, photo, math.inf, math.inf, _weights_name(model))
+    record = Result(layer, photo, photo, math.inf, math.inf, weights_name(model))
     n_coarse = int(round(steps * coarse)) if min(photo.shape[-2:]) >= 2 * images.MIN_SIZE else 0
     gen = torch.Generator().manual_seed(seed)
     small = F.interpolate(photo, scale_factor=0.5, mode="area") if n_coarse else photo
