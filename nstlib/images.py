@@ -409,3 +409,24 @@ def save(tensor_or_image, path, overwrite: bool = True) -> Path:
     with outputs.replacing(path) as partial:
         image.save(partial, format=outputs.image_format(path))
     return path
+
+
+def structure_kept(photo: torch.Tensor, result: torch.Tensor, sigma: float) -> float:
+    """How much of the photo's structure at one scale survives in ``result``: the correlation of the two images'
+    band-pass luminance (a difference of Gaussian blurs of ``sigma`` and ``2 * sigma`` pixels). Near 1 the
+    result keeps that scale's edges where the photo has them; near 0 it lost them. A small ``sigma`` measures
+    fine detail (whiskers, lettering), a large one the big shapes. Both (1, 3, H, W) in [0, 1], the same size."""
+    from torchvision.transforms.functional import gaussian_blur  # torchvision loads slowly: only this needs it
+
+    if photo.shape != result.shape:
+        raise ValueError(f"photo and result must have the same shape, got {tuple(photo.shape)} and "
+                         f"{tuple(result.shape)}: resize one with images.to_tensor(..., size=...)")
+
+    def band(x):
+        lum = (x.detach().float() * torch.tensor([0.299, 0.587, 0.114], device=x.device).view(1, 3, 1, 1)).sum(1, True)
+        blur = [gaussian_blur(lum, 2 * math.ceil(3 * s) + 1, s) for s in (sigma, 2 * sigma)]
+        return (blur[0] - blur[1]).flatten()
+
+    a, b = band(photo), band(result)
+    a, b = a - a.mean(), b - b.mean()
+    return float((a @ b) / (a.norm() * b.norm()).clamp(min=1e-12))

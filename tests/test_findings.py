@@ -90,3 +90,14 @@ def test_trained_first_layer_holds_edge_and_colour_detectors_and_an_untrained_on
     trained, untrained = activations.kernel_kinds(offline_vgg16), activations.kernel_kinds(random_vgg16)
     assert sum(k.endswith("edge") for k in trained) > len(trained) / 3 and "colour" in trained
     assert sum(k == "other" for k in untrained) > 0.9 * len(untrained)
+
+
+def test_structure_kept_separates_fine_detail_from_big_shapes():
+    from nstlib import images
+    from torchvision.transforms.functional import gaussian_blur
+
+    photo = images.to_tensor(images.sample("astronaut"), 128)
+    blurred = gaussian_blur(photo, 25, 4.0)
+    assert abs(images.structure_kept(photo, photo, 1.0) - 1) < 1e-5
+    assert images.structure_kept(photo, blurred, 1.0) < 0.5 < images.structure_kept(photo, blurred, 6.0)
+    assert abs(images.structure_kept(photo, torch.rand_like(photo), 6.0)) < 0.2
