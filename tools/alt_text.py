@@ -58,10 +58,12 @@ def cell_problems(cell, pictures: int | None = None) -> list[str]:
     return found
 
 
-def pictures(cell) -> list[tuple[dict, str]]:
-    """(output, base64 data) of every picture a code cell shows, in order."""
-    return [(out, out["data"][kind]) for out in cell.get("outputs", [])
-            for kind in IMAGE_TYPES if kind in out.get("data", {})]
+def pictures(cell) -> list[tuple[dict, list[str]]]:
+    """(output, its base64 data in each image format) of every picture a code cell shows, in order: one output
+    that carries a PNG and a JPEG of the same picture (an IPython display of a PIL image) is one picture."""
+    found = [(out, [out["data"][kind] for kind in IMAGE_TYPES if kind in out.get("data", {})])
+             for out in cell.get("outputs", [])]
+    return [(out, datas) for out, datas in found if datas]
 
 
 def digest(data: str) -> str:
@@ -76,9 +78,9 @@ def attach(nb) -> dict[str, str]:
     for cell in nb.cells:
         if cell.cell_type != "code":
             continue
-        for (output, data), text in zip(pictures(cell), descriptions(cell)):
+        for (output, datas), text in zip(pictures(cell), descriptions(cell)):
             output.setdefault("metadata", {})["alt"] = text
-            table[digest(data)] = text
+            table.update({digest(data): text for data in datas})
     return table
 
 

@@ -75,8 +75,10 @@ WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 
 
 def images_in(cell) -> list[str]:
-    """The pictures a code cell displayed (figures, static widget fallbacks, previews), base64-encoded."""
-    return [o["data"][kind] for o in cell.get("outputs", []) for kind in IMAGE_TYPES if kind in o.get("data", {})]
+    """The pictures a code cell displayed (figures, static widget fallbacks, previews), base64-encoded: one per
+    output, the first of IMAGE_TYPES it carries (a PIL image is displayed as a PNG and a JPEG of itself)."""
+    return [next(o["data"][kind] for kind in IMAGE_TYPES if kind in o.get("data", {}))
+            for o in cell.get("outputs", []) if any(kind in o.get("data", {}) for kind in IMAGE_TYPES)]
 
 
 def drop_widget_views(cell) -> None:
