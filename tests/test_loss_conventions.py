@@ -82,3 +82,13 @@ def test_table_has_a_row_per_convention_and_the_default(case):
 def test_get_unknown_name_lists_the_conventions():
     with pytest.raises(UsageError, match="Gatys"):
         lc.get("Caffe tutorial")
+
+
+def test_lesson_4_shows_the_table_this_module_computes():
+    """The lesson's table of conventions is the module's, so the two cannot drift apart."""
+    from pathlib import Path
+
+    import nbformat
+
+    nb = nbformat.read(Path(__file__).parent.parent / "notebooks" / "04_neural_style_transfer.ipynb", as_version=4)
+    assert any(lc.markdown_table() in cell.source for cell in nb.cells if cell.cell_type == "markdown")
