@@ -210,5 +210,6 @@ def sanity_summary(reference: torch.Tensor, maps: dict) -> str:
                "rather than the model."))
 
 
-__all__ = ["summary", "sanity_summary", "randomized", "rank_correlation", "random_maps", "pointing_game", "confidence_change",
+__all__ = ["summary", "sanity_summary", "randomized", "rank_correlation", "random_maps", "pointing_game",
+           "confidence_change",
            "deletion_insertion", "HIGHER_IS_BETTER", "evaluate", "format_table", "beats"]

@@ -93,8 +93,9 @@ def test_trained_first_layer_holds_edge_and_colour_detectors_and_an_untrained_on
 
 
 def test_structure_kept_separates_fine_detail_from_big_shapes():
-    from nstlib import images
     from torchvision.transforms.functional import gaussian_blur
+
+    from nstlib import images
 
     photo = images.to_tensor(images.sample("astronaut"), 128)
     blurred = gaussian_blur(photo, 25, 4.0)
