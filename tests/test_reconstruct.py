@@ -6,18 +6,13 @@ from nstlib.errors import UsageError
 
 
 @pytest.fixture(scope="module")
-def offline():
-    return models.vgg("vgg16", "offline", last_layer="relu5_2", verbose=False)
-
-
-@pytest.fixture(scope="module")
 def random_net():
     torch.manual_seed(0)
     return models.vgg("vgg16", "random", last_layer="relu5_2", verbose=False)
 
 
-def test_relu1_2_rebuilds_the_photo_where_noise_does_not(offline):
-    r = reconstruct.reconstruct(offline, "cat", "relu1_2", steps=40, size=64, progress=False)
+def test_relu1_2_rebuilds_the_photo_where_noise_does_not(offline_vgg16):
+    r = reconstruct.reconstruct(offline_vgg16, "cat", "relu1_2", steps=40, size=64, progress=False)
     noise = torch.rand(r.photo.shape, generator=torch.Generator().manual_seed(1))
     noise_error = reconstruct.pixel_error(noise, r.photo)
     assert r.image.shape == r.photo.shape
@@ -25,8 +20,8 @@ def test_relu1_2_rebuilds_the_photo_where_noise_does_not(offline):
     assert r.feature_error < 0.05
 
 
-def test_deeper_layers_rebuild_worse_on_the_same_budget(offline):
-    results = reconstruct.reconstruct_layers(offline, "cat", ["relu1_2", "relu4_2"], steps=20, size=64,
+def test_deeper_layers_rebuild_worse_on_the_same_budget(offline_vgg16):
+    results = reconstruct.reconstruct_layers(offline_vgg16, "cat", ["relu1_2", "relu4_2"], steps=20, size=64,
                                              progress=False)
     assert results["relu4_2"].pixel_error > 2 * results["relu1_2"].pixel_error
 
