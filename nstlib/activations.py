@@ -155,10 +155,7 @@ def kernel_kind(kernel: torch.Tensor, edge_share: float = 0.6) -> str:
 
 def kernel_kinds(model) -> list[str]:
     """``kernel_kind`` of each of conv1_1's filters, in RGB order (as ``first_layer_filters`` draws them)."""
-    w = model.features.conv1_1.weight.detach().float().cpu()
-    if type(model.preprocess).__name__ == "CaffePreprocess":
-        w = w.flip(1)
-    return [kernel_kind(k) for k in w]
+    return [kernel_kind(k) for k in _conv1_1_rgb(model)]
 
 
 def first_layer_summary(model) -> str:
@@ -241,15 +238,19 @@ def show_layers(acts: dict, layers=None, channels: int = 8, size: float = 1.9, c
     return fig
 
 
+def _conv1_1_rgb(model) -> torch.Tensor:
+    """conv1_1's weights (64, 3, 3, 3) on the CPU in RGB order: the offline pack's network reads BGR (Caffe)."""
+    w = model.features.conv1_1.weight.detach().float().cpu()
+    return w.flip(1) if type(model.preprocess).__name__ == "CaffePreprocess" else w
+
+
 def first_layer_filters(model) -> torch.Tensor:
     """conv1_1's 64 weights as RGB patches (64, 3, 3, 3) in [0, 1], each filter normalised on its own.
 
     The offline pack's network reads BGR (Caffe), so its weights are flipped to RGB first: what you see is
     the colour each filter responds to.
     """
-    w = model.features.conv1_1.weight.detach().float().cpu()
-    if type(model.preprocess).__name__ == "CaffePreprocess":
-        w = w.flip(1)
+    w = _conv1_1_rgb(model)
     lo = w.flatten(1).amin(1).view(-1, 1, 1, 1)
     hi = w.flatten(1).amax(1).view(-1, 1, 1, 1)
     return (w - lo) / (hi - lo).clamp(min=1e-12)
