@@ -149,10 +149,13 @@ def show_rows(rows: dict, column_titles=None, size: float = 2.1, stretch: bool =
 
 class LivePicture:
     """A picture shown once in a notebook and then replaced in place (an IPython display handle), for
-    previews that update during a long run. Outside a notebook it shows nothing."""
+    previews that update during a long run. Outside a notebook it shows nothing. It carries its own alt text
+    in the output's metadata, so a lesson's figure cell describes only the figures it draws itself."""
 
-    def __init__(self):
+    def __init__(self, alt: str = "A live preview of the picture being made, replaced in place as the run goes on; "
+                                  "its last frame is the final result."):
         self.handle = None
+        self.alt = alt
 
     @staticmethod
     def available() -> bool:
@@ -168,6 +171,6 @@ class LivePicture:
         from IPython.display import display
 
         if self.handle is None:
-            self.handle = display(image, display_id=True)
+            self.handle = display(image, display_id=True, metadata={"alt": self.alt})
         else:
-            self.handle.update(image)
+            self.handle.update(image, metadata={"alt": self.alt})

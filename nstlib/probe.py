@@ -27,7 +27,7 @@ from .precision import amp_dtype, runnable
 #: The layers probed: the ones ``reconstruct`` rebuilds the photo from, one per block.
 LAYERS = reconstruct.LAYERS
 
-#: Full settings: scenes (train + validation + test) and their size; within 20 s on a quiet two-core laptop CPU.
+#: Full settings: scenes (train + validation + test) and their size, sized for lesson 1's runtime budget.
 SCENES = 900
 SIZE = 64
 TEST_SHARE = 1 / 3

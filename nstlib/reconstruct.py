@@ -41,8 +41,8 @@ from .records import Rows
 #: is lesson 4's content layer (Gatys et al. 2016 reconstruct from conv1_2 ... conv5_2 in their Fig. 1).
 LAYERS = ("relu1_2", "relu2_2", "relu3_2", "relu4_2", "relu5_2")
 
-#: Full settings: the five-layer figure within the lesson's 40 s on a quiet two-core laptop CPU (the network's
-#: passes take 25 CPU-seconds of one core in bf16, 50 in fp32: ``benchmarks/bench_reconstruct.py``).
+#: Full settings, sized to keep lesson 1 within its runtime budget on a two-core CPU
+#: (``benchmarks/bench_reconstruct.py`` measures the cost of bf16 against fp32).
 SIZE = 160
 STEPS = 100
 

@@ -254,6 +254,22 @@ def test_a_figure_cell_needs_one_description_per_picture():
     assert "alt text 2 'a cat' is shorter" in alt_text.cell_problems(figure_cell([GOOD_ALT, "a cat"], 2), 2)[0]
 
 
+def test_a_live_preview_describes_itself_so_the_cell_describes_only_its_own_figures():
+    from nstlib.plotting import LivePicture
+
+    preview = {**PICTURE, "data": {"image/png": png(np.eye(8)[::-1] * 255)},
+               "metadata": {"alt": LivePicture().alt}}
+    cell = code_cell([preview, PICTURE], tags=["figure"])
+    cell.metadata["alt"] = [GOOD_ALT]
+    assert problems(cell) == []
+    nb = lesson(markdown("# Lesson 9"), cell)
+    table = alt_text.attach(nb)
+    assert [o["metadata"]["alt"] for o in nb.cells[1].outputs] == [LivePicture().alt, GOOD_ALT]
+    assert set(table.values()) == {GOOD_ALT, LivePicture().alt}
+    cell.metadata["alt"] = []
+    assert any("no alt text" in p for p in problems(cell)), "the figure after the preview still needs one"
+
+
 def test_the_build_fails_on_a_figure_without_alt_text_naming_lesson_and_cell_id():
     found = problems(figure_cell())
     assert len(found) == 1 and found[0].startswith("04_style, cell 7: figure cell id c265dc43")

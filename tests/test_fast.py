@@ -175,10 +175,12 @@ def test_training_preview_updates_one_picture_in_place(monkeypatch):
     shown = []
 
     class Handle:
-        def update(self, image):
+        def update(self, image, metadata=None):
+            assert metadata["alt"], "every frame keeps the preview's alt text"
             shown.append(("update", image.size))
 
-    def display(image, display_id=False):
+    def display(image, display_id=False, metadata=None):
+        assert display_id and len(metadata["alt"].split()) >= 6, "a preview is replaced in place and describes itself"
         shown.append(("display", image.size))
         return Handle()
 

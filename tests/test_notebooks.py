@@ -27,6 +27,7 @@ def test_the_course_has_its_notebooks():
 def test_outputs_are_stripped_except_checked_cells(path):
     assert "widgets" not in load(path)["metadata"], f"{path.name} keeps saved widget state: strip it"
     for i, cell in enumerate(load(path)["cells"]):
+        assert "execution" not in cell.get("metadata", {}), f"{path.name} cell {i} keeps run timestamps: strip them"
         if cell["cell_type"] != "code":
             continue
         if CHECKED in cell.get("metadata", {}).get("tags", []):

@@ -2,7 +2,8 @@
 
 A figure cell (a code cell tagged ``figure``) carries ``metadata["alt"]``: a list of strings, one per picture
 the cell shows, in order (a plain string for a one-picture cell). Each says what the picture shows, for a
-student who cannot see it; the build fails on a figure without such a description.
+student who cannot see it; the build fails on a figure without such a description. A picture that carries its
+own description in its output's metadata (nstlib's live preview, ``plotting.LivePicture``) needs none.
 
     python tools/alt_text.py build/book/executed/*.ipynb   # after a build: each figure cell, its pictures,
                                                            # and what its alt text lacks
@@ -66,6 +67,17 @@ def pictures(cell) -> list[tuple[dict, list[str]]]:
     return [(out, datas) for out, datas in found if datas]
 
 
+def own_alt(output) -> str | None:
+    """The description a picture output carries itself (``plotting.LivePicture`` writes one), if it is real."""
+    alt = output.get("metadata", {}).get("alt")
+    return alt if problem(alt) is None else None
+
+
+def undescribed(cell) -> list[tuple[dict, list[str]]]:
+    """The pictures of a code cell that need a description from the cell's metadata, in order."""
+    return [(out, datas) for out, datas in pictures(cell) if own_alt(out) is None]
+
+
 def digest(data: str) -> str:
     """The sha256 of a picture's bytes: the name MyST-NB gives its file on the website."""
     return hashlib.sha256(base64.b64decode(data)).hexdigest()
@@ -78,9 +90,11 @@ def attach(nb) -> dict[str, str]:
     for cell in nb.cells:
         if cell.cell_type != "code":
             continue
-        for (output, datas), text in zip(pictures(cell), descriptions(cell)):
+        for (output, _), text in zip(undescribed(cell), descriptions(cell)):
             output.setdefault("metadata", {})["alt"] = text
-            table.update({digest(data): text for data in datas})
+        for output, datas in pictures(cell):
+            if text := output.get("metadata", {}).get("alt"):
+                table.update({digest(data): text for data in datas})
     return table
 
 
@@ -99,7 +113,7 @@ def main(argv=None) -> int:
             tags = cell.metadata.get("tags", []) if cell.cell_type == "code" else []
             if not {"figure", "figure-imagenet"} & set(tags):
                 continue
-            found = cell_problems(cell, len(pictures(cell)))
+            found = cell_problems(cell, len(undescribed(cell)))
             bad += bool(found)
             print(f"{path}, cell {cell.get('id', '?')}: {len(pictures(cell))} picture(s)"
                   + (f": {'; '.join(found)}" if found else ", described"))

@@ -182,7 +182,7 @@ def check_cell(lesson: str, index: int, cell, records: list[dict], stats: dict) 
                                                f"the ImageNet weights, tag it '{IMAGENET_FIGURE_TAG}')"))
     if (tagged or imagenet_only) and pngs:
         problems += [Problem(lesson, index, f"figure cell id {cell.get('id', '?')} ({where}): {reason}")
-                     for reason in alt_text.cell_problems(cell, len(pngs))]
+                     for reason in alt_text.cell_problems(cell, len(alt_text.undescribed(cell)))]
     return problems
 
 

@@ -21,6 +21,7 @@ CHECKED = "nbval-check-output"
 def strip(nb) -> None:
     nb.metadata.pop("widgets", None)  # saved widget state is output too
     for cell in nb.cells:
+        cell.metadata.pop("execution", None)  # when each cell ran: a timestamp in every diff
         if cell.cell_type != "code":
             continue
         if CHECKED in cell.metadata.get("tags", []):
