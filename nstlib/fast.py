@@ -627,11 +627,25 @@ def stylize_animation(net: TransformerNet, src, out, size=None, overwrite: bool 
     return out
 
 
-def sample_gif() -> Path:
-    """The small animated GIF that scikit-image bundles."""
-    import skimage  # slow to load, and only this needs it
-
-    return Path(skimage.__file__).parent / "data" / "no_time_for_that_tiny.gif"
+def sample_gif(frames: int = 8, size: int = 256) -> Path:
+    """A short clip to stylize frame by frame: a slow pan across the bundled cat photo, written once to the
+    nstlib folder (``config.home()``). scikit-image's only bundled GIF is 14 by 25 pixels, too small to show
+    a style on."""
+    path = config.home() / "samples" / f"cat_pan_{frames}x{size}.gif"
+    if path.exists():
+        return path
+    photo = images.sample("cat")
+    width, height = photo.size
+    crop = (round(width * 2 / 3), round(height * 2 / 3))
+    clip = []
+    for i in range(frames):
+        left = round((width - crop[0]) * i / max(1, frames - 1))
+        top = round((height - crop[1]) * i / max(1, frames - 1) / 2)
+        clip.append(images.resize(photo.crop((left, top, left + crop[0], top + crop[1])), size))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with replacing(path) as partial:
+        clip[0].save(partial, format="GIF", save_all=True, append_images=clip[1:], duration=120, loop=0)
+    return path
 
 
 def speed_table(seconds_fast: float, seconds_optimised: float) -> str:

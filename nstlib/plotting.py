@@ -108,11 +108,13 @@ def weights_label(model) -> str:
 
 def name_weights(model, fig=None):
     """Write "weights: ..." under a figure (the current one by default): a picture made by a network depends
-    on its weights, and the same lesson shows different pictures on ImageNet and on the offline pack."""
+    on its weights, and the same lesson shows different pictures on ImageNet and on the offline pack. The line
+    hangs below the figure's bottom edge, so it never covers tick labels; a notebook's inline figures (and any
+    ``savefig(..., bbox_inches="tight")``) grow to include it."""
     fig = fig if fig is not None else plt.gcf()
     label = model if isinstance(model, str) else weights_label(model)
     if label:
-        fig.text(0.995, 0.003, f"weights: {label}", ha="right", va="bottom", fontsize=11, color="0.35")
+        fig.text(0.995, -0.005, f"weights: {label}", ha="right", va="top", fontsize=11, color="0.35")
     return fig
 
 

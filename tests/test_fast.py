@@ -2,6 +2,7 @@ import json
 import os
 import signal
 
+import numpy as np
 import pytest
 import torch
 from PIL import Image
@@ -113,9 +114,23 @@ def test_export_and_load_round_trip(tmp_path):
 
 def test_animated_gif_is_stylized_frame_by_frame(tmp_path):
     net = fast.TransformerNet(width=4, n_residual=1).eval()
-    out = fast.stylize_animation(net, fast.sample_gif(), tmp_path / "out.gif")
-    with Image.open(fast.sample_gif()) as src, Image.open(out) as dst:
-        assert dst.n_frames == src.n_frames and dst.size == src.size
+    clip = fast.sample_gif(frames=4, size=48)
+    out = fast.stylize_animation(net, clip, tmp_path / "out.gif")
+    with Image.open(clip) as src, Image.open(out) as dst:
+        assert dst.n_frames == src.n_frames == 4 and dst.size == src.size
+
+
+def test_the_sample_clip_pans_across_the_photo_and_is_made_once(tmp_path, monkeypatch):
+    monkeypatch.setenv("NSTLIB_HOME", str(tmp_path))
+    clip = fast.sample_gif(frames=3, size=64)
+    with Image.open(clip) as gif:
+        first = np.asarray(gif.convert("RGB"), dtype=float)
+        gif.seek(2)
+        last = np.asarray(gif.convert("RGB"), dtype=float)
+    assert max(first.shape[:2]) == 64
+    assert np.abs(first - last).mean() > 5, "the frames move: a clip of one still picture shows no flicker"
+    made = clip.stat().st_mtime_ns
+    assert fast.sample_gif(frames=3, size=64) == clip and clip.stat().st_mtime_ns == made
 
 
 def test_folder_of_frames(tmp_path):
