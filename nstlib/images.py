@@ -19,14 +19,11 @@ import torch
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from . import config, outputs, textures
-from .errors import UsageError
+from .errors import ImageError, UsageError  # ImageError stays importable from here
+from .errors import option as worded
 
 #: The smallest side VGG can take: five 2x2 poolings need at least 32 pixels.
 MIN_SIZE = 32
-
-
-class ImageError(UsageError):
-    """An input that cannot be turned into an RGB image; the message says how to fix it."""
 
 
 def is_url(src) -> bool:
@@ -40,7 +37,7 @@ def resolve(src, *, kind: str = "image", folders: bool = False, option: str | No
     if not isinstance(src, (str, os.PathLike)):
         return src  # already an image, an array or a tensor
     if is_url(src):
-        from . import urls  # urls imports this module (ImageError): a real cycle
+        from . import urls  # urls imports this module: a real cycle
 
         return urls.fetch(str(src).strip())
     path = Path(src).expanduser()
@@ -119,7 +116,7 @@ def load(src, size=None, max_size: int | None = None, min_size: int = MIN_SIZE) 
     """
     max_size = config.max_size() if max_size is None else max_size
     if is_url(src):
-        from . import urls  # urls imports this module (ImageError): a real cycle
+        from . import urls  # urls imports this module: a real cycle
 
         src = urls.fetch(src.strip())
     if isinstance(src, (str, os.PathLike)):
@@ -191,8 +188,7 @@ def fit(wh, size=None, *, max_size: int | None = None, min_side: int = MIN_SIZE,
             raise ImageError(f"size must be at least {min_side} px, got {target}",
                              cli=f"--size must be at least {min_side} px, got {target}")
         if target > max_size:
-            notes.append(f"a size of {target} px is above the maximum of {max_size} px (NSTLIB_MAX_SIZE); using "
-                         f"{max_size} px to keep memory bounded (raise NSTLIB_MAX_SIZE to allow more)")
+            notes.append(_above_max_size(target, max_size))
             target = max_size
     scale = target / long_side
     if short_side * scale < min_side and (size is not None or target < long_side):
@@ -218,21 +214,23 @@ def _warn(notes, warn, stacklevel):
         warnings.warn("; ".join(notes), UserWarning, stacklevel=stacklevel + 1)
 
 
+def _above_max_size(size: int, max_size: int) -> str:
+    """The warning for a size above NSTLIB_MAX_SIZE, the same from ``fit`` and ``check_size``."""
+    return (f"a size of {size} px is above the maximum of {max_size} px (NSTLIB_MAX_SIZE); using {max_size} px "
+            f"to keep memory bounded (raise NSTLIB_MAX_SIZE to allow more)")
+
+
 def check_size(size, *, max_size: int | None = None, min_side: int = MIN_SIZE, option: str = "size") -> int:
     """A longest side the user asked for, checked and capped the same way as ``fit`` (warning when capped)."""
-    flag = option if option.startswith("-") else f"{option}="
     try:
         value = int(size)
     except (TypeError, ValueError):
-        raise UsageError(f"{flag} must be a whole number of pixels, got {size!r}") from None
+        raise UsageError(f"{worded(option)} must be a whole number of pixels, got {size!r}") from None
     if value < min_side:
-        raise UsageError(f"{flag}{'' if flag.endswith('=') else ' '}{value} is too small: the network needs at "
-                         f"least {min_side} px")
+        raise UsageError(f"{worded(option, value)} is too small: the network needs at least {min_side} px")
     max_size = config.max_size() if max_size is None else max_size
     if value > max_size:
-        warnings.warn(f"a size of {value} px is above the maximum of {max_size} px (NSTLIB_MAX_SIZE); using "
-                      f"{max_size} px to keep memory bounded (raise NSTLIB_MAX_SIZE to allow more)", UserWarning,
-                      stacklevel=2)
+        warnings.warn(_above_max_size(value, max_size), UserWarning, stacklevel=2)
         value = max_size
     return value
 
