@@ -10,7 +10,10 @@
 | NSTLIB_DOWNLOAD_URL | where ``weights fetch imagenet`` downloads torchvision's    | torchvision's own  |
 |                   | files from: a mirror folder holding vgg16-397923af.pth ...  | address            |
 |                   | (a local server in the tests); the sha256 check is the same |                    |
-| NSTLIB_DOWNLOAD_TIMEOUT | seconds to wait for the server before giving up       | 30                 |
+| NSTLIB_DOWNLOAD_TIMEOUT | seconds to wait for each answer of a server before  | 30                 |
+|                   | giving up (weights and image addresses)                     |                    |
+| NSTLIB_DOWNLOAD_DEADLINE | seconds an image download may take in all, however  | 300                |
+|                   | steadily the server sends                                   |                    |
 | NSTLIB_MAX_DOWNLOAD_MB | largest image nstlib downloads from an address (MB)    | 50                 |
 """
 
@@ -84,6 +87,11 @@ def download_url() -> str | None:
 def download_timeout() -> float:
     """Seconds to wait for a server before giving up (NSTLIB_DOWNLOAD_TIMEOUT)."""
     return _positive_number("NSTLIB_DOWNLOAD_TIMEOUT", 30.0, "seconds")
+
+
+def download_deadline() -> float:
+    """Seconds an image download may take from start to end (NSTLIB_DOWNLOAD_DEADLINE)."""
+    return _positive_number("NSTLIB_DOWNLOAD_DEADLINE", 300.0, "seconds")
 
 
 def max_download_mb() -> float:

@@ -1,5 +1,7 @@
 """Errors worded for their surface, one wording each, and reported from whichever process met them."""
 
+import subprocess
+import sys
 import warnings
 
 import pytest
@@ -50,5 +52,8 @@ def test_the_size_warning_is_the_same_from_fit_and_check_size(monkeypatch):
     assert "a size of 100 px is above the maximum of 64 px (NSTLIB_MAX_SIZE)" in str(caught[0].message)
 
 
-def test_image_error_lives_in_errors_and_stays_importable_from_images():
+def test_image_error_lives_in_errors_and_images_and_urls_do_not_import_each_other():
     assert images.ImageError is errors.ImageError and issubclass(errors.ImageError, UsageError)
+    code = ("import sys, nstlib.urls; assert 'nstlib.images' not in sys.modules, 'urls loads images'; "
+            "import nstlib.images")
+    subprocess.run([sys.executable, "-c", code], check=True)
