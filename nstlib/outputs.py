@@ -132,7 +132,11 @@ def _check_writable(folder: Path, label: str) -> None:
 
 @contextlib.contextmanager
 def replacing(path):
-    """Yield a temporary path beside ``path``; on success rename it to ``path``, on failure delete it."""
+    """Yield a temporary path beside ``path``; on success rename it to ``path``, on failure delete it.
+
+    The one way nstlib writes a file (images, exports, models, weights, the download cache, the stand-ins), so
+    a full disk or Ctrl-C leaves the old file as it was and no half-written one beside it. An OSError becomes
+    a UsageError that names the file; any other error is raised as it was."""
     path = Path(path)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
