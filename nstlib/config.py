@@ -3,7 +3,8 @@
 | variable          | meaning                                                     | default            |
 |-------------------|-------------------------------------------------------------|--------------------|
 | NSTLIB_SMOKE      | 1: tiny images and few steps, every notebook runs in seconds | 0                  |
-| NSTLIB_HOME       | where the offline pack and imported weights are kept        | ~/.cache/nstlib    |
+| NSTLIB_HOME       | where the offline pack, imported weights and downloaded     | ~/.cache/nstlib    |
+|                   | images are kept                                             |                    |
 | NSTLIB_WEIGHTS    | default weights source (auto, imagenet, offline, a path...) | auto               |
 | NSTLIB_DEVICE     | force a device (cpu, cuda, cuda:1, mps)                     | best available     |
 | NSTLIB_MAX_SIZE   | longest image side before images are downscaled (pixels)    | 1024               |
@@ -15,6 +16,10 @@
 | NSTLIB_DOWNLOAD_DEADLINE | seconds an image download may take in all, however  | 300                |
 |                   | steadily the server sends                                   |                    |
 | NSTLIB_MAX_DOWNLOAD_MB | largest image nstlib downloads from an address (MB)    | 50                 |
+| NSTLIB_STATIC     | 1: widgets draw one static picture instead of controls      | 0                  |
+|                   | (the website build sets it; read in ``widgets``)            |                    |
+| NSTLIB_INTERACTIVE | 1: widgets keep their controls in smoke mode (the browser  | 0                  |
+|                   | test of the studio; NSTLIB_STATIC=1 still wins)             |                    |
 """
 
 from __future__ import annotations

