@@ -552,6 +552,7 @@ def main(argv=None) -> int:
         message = _user_message(error)
         if message is None:
             raise
-        if os.environ.get("RANK", "0") in ("", "0"):  # under torchrun every process meets it: rank 0 says it
-            print(f"{command}: error: {message}", file=sys.stderr)
+        process = getattr(error, "process", None)  # set by distributed.session on a process other than rank 0
+        if process or os.environ.get("RANK", "0") in ("", "0"):  # what every process meets: rank 0 says it
+            print(f"{command}: error{f' (process {process})' if process else ''}: {message}", file=sys.stderr)
         return USER_ERROR

@@ -3,15 +3,23 @@
 | variable          | meaning                                                     | default            |
 |-------------------|-------------------------------------------------------------|--------------------|
 | NSTLIB_SMOKE      | 1: tiny images and few steps, every notebook runs in seconds | 0                  |
-| NSTLIB_HOME       | where the offline pack and imported weights are kept        | ~/.cache/nstlib    |
+| NSTLIB_HOME       | where the offline pack, imported weights and downloaded     | ~/.cache/nstlib    |
+|                   | images are kept                                             |                    |
 | NSTLIB_WEIGHTS    | default weights source (auto, imagenet, offline, a path...) | auto               |
 | NSTLIB_DEVICE     | force a device (cpu, cuda, cuda:1, mps)                     | best available     |
 | NSTLIB_MAX_SIZE   | longest image side before images are downscaled (pixels)    | 1024               |
 | NSTLIB_DOWNLOAD_URL | where ``weights fetch imagenet`` downloads torchvision's    | torchvision's own  |
 |                   | files from: a mirror folder holding vgg16-397923af.pth ...  | address            |
 |                   | (a local server in the tests); the sha256 check is the same |                    |
-| NSTLIB_DOWNLOAD_TIMEOUT | seconds to wait for the server before giving up       | 30                 |
+| NSTLIB_DOWNLOAD_TIMEOUT | seconds to wait for each answer of a server before  | 30                 |
+|                   | giving up (weights and image addresses)                     |                    |
+| NSTLIB_DOWNLOAD_DEADLINE | seconds an image download may take in all, however  | 300                |
+|                   | steadily the server sends                                   |                    |
 | NSTLIB_MAX_DOWNLOAD_MB | largest image nstlib downloads from an address (MB)    | 50                 |
+| NSTLIB_STATIC     | 1: widgets draw one static picture instead of controls      | 0                  |
+|                   | (the website build sets it; read in ``widgets``)            |                    |
+| NSTLIB_INTERACTIVE | 1: widgets keep their controls in smoke mode (the browser  | 0                  |
+|                   | test of the studio; NSTLIB_STATIC=1 still wins)             |                    |
 """
 
 from __future__ import annotations
@@ -84,6 +92,11 @@ def download_url() -> str | None:
 def download_timeout() -> float:
     """Seconds to wait for a server before giving up (NSTLIB_DOWNLOAD_TIMEOUT)."""
     return _positive_number("NSTLIB_DOWNLOAD_TIMEOUT", 30.0, "seconds")
+
+
+def download_deadline() -> float:
+    """Seconds an image download may take from start to end (NSTLIB_DOWNLOAD_DEADLINE)."""
+    return _positive_number("NSTLIB_DOWNLOAD_DEADLINE", 300.0, "seconds")
 
 
 def max_download_mb() -> float:

@@ -3,7 +3,9 @@
 ``torchrun --nproc_per_node=N -m nstlib train-fast ...`` starts N processes and gives each RANK,
 WORLD_SIZE, LOCAL_RANK, MASTER_ADDR and MASTER_PORT. ``session`` joins them into a process group (env://;
 nccl on CUDA, gloo on a CPU) and leaves it at the end. Without WORLD_SIZE (a plain ``python`` or a
-notebook) it is a no-op: one process, rank 0. Only rank 0 writes files and prints progress.
+notebook) it is a no-op: one process, rank 0. Only rank 0 writes files and prints progress; an error raised
+inside the session on another process is marked with its rank (``error.process``), so that the command line
+prints it there too: rank 0 may be stopped by torchrun before it meets the same error, or never meet it.
 """
 
 from __future__ import annotations
@@ -71,6 +73,10 @@ def session(device=None):
         created = True
     try:
         yield Context(rank=rank if n > 1 else 0, world_size=n, local_rank=local_rank, device=dev)
+    except Exception as error:
+        if n > 1 and rank != 0:  # this process's own error: rank 0 may never meet it, so this one must say it
+            error.process = rank
+        raise
     finally:
         if created and dist.is_initialized():
             dist.destroy_process_group()

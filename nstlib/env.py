@@ -11,6 +11,7 @@ import torch
 
 from . import __version__, config
 from .errors import UsageError
+from .errors import option as worded
 from .weights import WeightsUnavailable
 from .weights import resolve as resolve_weights  # ``weights`` is a parameter name here
 
@@ -22,10 +23,10 @@ def device(prefer=None, *, option: str = "device") -> torch.device:
     environment variable)."""
     if isinstance(prefer, torch.device):
         prefer = str(prefer)
-    where = option if option.startswith("-") else f"{option}="
+    where = option
     choice = prefer.strip() if isinstance(prefer, str) and prefer.strip() else None
     if choice is None:
-        choice, where = config.default_device(), "NSTLIB_DEVICE="
+        choice, where = config.default_device(), "NSTLIB_DEVICE"
     if choice:
         return _checked(choice, where)
     if torch.cuda.is_available():
@@ -40,7 +41,7 @@ def _mps() -> bool:
 
 
 def _checked(choice: str, where: str) -> torch.device:
-    said = f"{where}{choice}" if where.endswith("=") else f"{where} {choice}"
+    said = worded(where, choice)
     here = ", ".join(["cpu"] + (["cuda"] if torch.cuda.is_available() else []) + (["mps"] if _mps() else []))
     try:
         dev = torch.device(choice)

@@ -9,6 +9,7 @@ so one cap (NSTLIB_MAX_SIZE) holds everywhere. Every error says what was wrong a
 
 from __future__ import annotations
 
+import io
 import math
 import os
 import warnings
@@ -18,15 +19,12 @@ import numpy as np
 import torch
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from . import config, outputs, textures
-from .errors import UsageError
+from . import config, outputs, textures, urls
+from .errors import ImageError, UsageError  # ImageError stays importable from here
+from .errors import option as worded
 
 #: The smallest side VGG can take: five 2x2 poolings need at least 32 pixels.
 MIN_SIZE = 32
-
-
-class ImageError(UsageError):
-    """An input that cannot be turned into an RGB image; the message says how to fix it."""
 
 
 def is_url(src) -> bool:
@@ -40,9 +38,7 @@ def resolve(src, *, kind: str = "image", folders: bool = False, option: str | No
     if not isinstance(src, (str, os.PathLike)):
         return src  # already an image, an array or a tensor
     if is_url(src):
-        from . import urls  # urls imports this module (ImageError): a real cycle
-
-        return urls.fetch(str(src).strip())
+        return fetch(str(src))
     path = Path(src).expanduser()
     if path.exists():
         if path.is_dir() and not folders:
@@ -119,10 +115,8 @@ def load(src, size=None, max_size: int | None = None, min_size: int = MIN_SIZE) 
     """
     max_size = config.max_size() if max_size is None else max_size
     if is_url(src):
-        from . import urls  # urls imports this module (ImageError): a real cycle
-
-        src = urls.fetch(src.strip())
-    if isinstance(src, (str, os.PathLike)):
+        image = _open_file(fetch(src), max_size, src.strip())
+    elif isinstance(src, (str, os.PathLike)):
         image = _open_path(Path(src).expanduser(), max_size)
     elif hasattr(src, "read"):  # an open file or bytes in memory (uploads, webcam snapshots)
         image = _open_file(src, max_size, f"the {type(src).__name__} given")
@@ -191,8 +185,7 @@ def fit(wh, size=None, *, max_size: int | None = None, min_side: int = MIN_SIZE,
             raise ImageError(f"size must be at least {min_side} px, got {target}",
                              cli=f"--size must be at least {min_side} px, got {target}")
         if target > max_size:
-            notes.append(f"a size of {target} px is above the maximum of {max_size} px (NSTLIB_MAX_SIZE); using "
-                         f"{max_size} px to keep memory bounded (raise NSTLIB_MAX_SIZE to allow more)")
+            notes.append(_above_max_size(target, max_size))
             target = max_size
     scale = target / long_side
     if short_side * scale < min_side and (size is not None or target < long_side):
@@ -218,23 +211,40 @@ def _warn(notes, warn, stacklevel):
         warnings.warn("; ".join(notes), UserWarning, stacklevel=stacklevel + 1)
 
 
+def _above_max_size(size: int, max_size: int) -> str:
+    """The warning for a size above NSTLIB_MAX_SIZE, the same from ``fit`` and ``check_size``."""
+    return (f"a size of {size} px is above the maximum of {max_size} px (NSTLIB_MAX_SIZE); using {max_size} px "
+            f"to keep memory bounded (raise NSTLIB_MAX_SIZE to allow more)")
+
+
 def check_size(size, *, max_size: int | None = None, min_side: int = MIN_SIZE, option: str = "size") -> int:
     """A longest side the user asked for, checked and capped the same way as ``fit`` (warning when capped)."""
-    flag = option if option.startswith("-") else f"{option}="
     try:
         value = int(size)
     except (TypeError, ValueError):
-        raise UsageError(f"{flag} must be a whole number of pixels, got {size!r}") from None
+        raise UsageError(f"{worded(option)} must be a whole number of pixels, got {size!r}") from None
     if value < min_side:
-        raise UsageError(f"{flag}{'' if flag.endswith('=') else ' '}{value} is too small: the network needs at "
-                         f"least {min_side} px")
+        raise UsageError(f"{worded(option, value)} is too small: the network needs at least {min_side} px")
     max_size = config.max_size() if max_size is None else max_size
     if value > max_size:
-        warnings.warn(f"a size of {value} px is above the maximum of {max_size} px (NSTLIB_MAX_SIZE); using "
-                      f"{max_size} px to keep memory bounded (raise NSTLIB_MAX_SIZE to allow more)", UserWarning,
-                      stacklevel=2)
+        warnings.warn(_above_max_size(value, max_size), UserWarning, stacklevel=2)
         value = max_size
     return value
+
+
+def fetch(url: str) -> Path:
+    """The local copy of the image at an http(s) ``url``: downloaded once (``urls``) and kept only when it reads
+    as an image here, through the same checks and messages as a file on disk."""
+    url = url.strip()
+    hit = urls.cached(url)
+    if hit is not None:
+        return hit
+    download = urls.download(url)
+    sent = download.content_type.split(";")[0].strip() or "something"
+    unidentified = (f"{url} is not an image: the server sent {sent} ({len(download.data):,} bytes) that Pillow "
+                    f"cannot read. {urls.PAGE_HINT}")
+    _, fmt = _decode(io.BytesIO(download.data), config.max_size(), url, unidentified=unidentified, quiet=True)
+    return urls.keep(url, download.data, fmt)
 
 
 def _open_path(path: Path, max_size: int) -> Image.Image:
@@ -242,21 +252,31 @@ def _open_path(path: Path, max_size: int) -> Image.Image:
         raise ImageError(f"no such file: {path}. Check the path (relative paths start at {Path.cwd()}).")
     if path.is_dir():
         raise ImageError(f"{path} is a folder, not an image file")
-    return _open_file(path, max_size, str(path))
+    return _decode(path, max_size, str(path))[0]
 
 
 def _open_file(src, max_size: int, name: str) -> Image.Image:
+    return _decode(src, max_size, name)[0]
+
+
+def _decode(src, max_size: int, name: str, *, unidentified: str | None = None,
+            quiet: bool = False) -> tuple[Image.Image, str]:
+    """The one reader of image files and bytes: (RGB image, Pillow's format name), with every error Pillow
+    raises turned into an ImageError that names ``name`` (a path, an address) and Pillow's
+    decompression-bomb warning reworded; ``unidentified`` replaces the message for what Pillow does not
+    recognise, and ``quiet`` drops the warnings (a download is checked here, then read again)."""
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", Image.DecompressionBombWarning)
             with Image.open(src) as handle:
+                fmt = handle.format or "PNG"
                 if handle.format == "JPEG" and max(handle.size) > 2 * max_size:
                     # Decode at a reduced scale (1/2, 1/4, 1/8): a 50-megapixel photo never fills the memory.
                     handle.draft("RGB", (max_size, max_size))
                 original = handle.size
                 handle.load()
                 image = _from_pil(ImageOps.exif_transpose(handle))
-        for warning in caught:
+        for warning in [] if quiet else caught:
             if issubclass(warning.category, Image.DecompressionBombWarning):
                 warnings.warn(
                     f"{name} is a very large image ({original[0]}x{original[1]} px, "
@@ -264,11 +284,13 @@ def _open_file(src, max_size: int, name: str) -> Image.Image:
                     f"shrinks it to at most {max_size} px on its longest side.", UserWarning, stacklevel=4)
             else:
                 warnings.warn_explicit(warning.message, warning.category, warning.filename, warning.lineno)
-        return image
+        return image, fmt
+    except ImageError:
+        raise
     except UnidentifiedImageError:
-        raise ImageError(
+        raise ImageError(unidentified or (
             f"{name} is not an image file that Pillow can read (is it a PDF, a video, or a truncated "
-            f"download?). Save it as PNG or JPEG and try again."
+            f"download?). Save it as PNG or JPEG and try again.")
         ) from None
     except Image.DecompressionBombError:
         raise ImageError(
@@ -278,7 +300,7 @@ def _open_file(src, max_size: int, name: str) -> Image.Image:
     except PermissionError:
         raise ImageError(f"cannot read {name}: permission denied. Check the file's permissions, or copy it to a "
                          f"folder of your own.") from None
-    except OSError as error:
+    except (OSError, SyntaxError, EOFError, ValueError) as error:  # what Pillow's decoders raise on a damaged file
         raise ImageError(f"{name} could not be read as an image ({error}); the file is damaged or cut short. "
                          f"Open it in an image viewer and re-save it as PNG or JPEG.") from None
 

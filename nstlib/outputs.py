@@ -15,7 +15,7 @@ from pathlib import Path
 
 from PIL import Image
 
-from .errors import UsageError
+from .errors import UsageError, on_cli, option
 
 #: Image formats a course result is written in (those this Pillow can write are offered).
 _IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".bmp", ".gif", ".tif", ".tiff", ".ppm", ".tga")
@@ -35,8 +35,8 @@ def image_format(path) -> str:
 
 
 def _label(name: str, path) -> str:
-    """How the message names the path: ``-o out.xyz`` on the command line, ``path 'out.xyz'`` in Python."""
-    return f"{name} {path}" if name.startswith("-") else f"{name} {str(path)!r}"
+    """How the message names the path: ``-o out.xyz`` on the command line, ``path='out.xyz'`` in Python."""
+    return option(name, path if on_cli(name) else repr(str(path)))
 
 
 def check_image(path, *, inputs=(), overwrite: bool = False, animated: bool = False, name: str = "path",
@@ -74,7 +74,7 @@ def check_folder(path, *, inputs=(), overwrite: bool = False, name: str = "path"
     for item in inputs:
         if item is not None and Path(item).is_dir() and _same(path, Path(item)) and not overwrite:
             raise UsageError(f"{label} is the input folder: its frames would be written over. Give another "
-                             f"folder{' (or --overwrite)' if name.startswith('-') else ' (or overwrite=True)'}")
+                             f"folder (or {option('overwrite', True, like=name)})")
     _check_writable(path if path.is_dir() else path.parent, label)
     return path
 
@@ -106,7 +106,7 @@ def _check_not_an_input(path: Path, inputs, overwrite: bool, name: str) -> None:
         return
     for item in inputs:
         if isinstance(item, (str, os.PathLike)) and Path(item).exists() and _same(path, Path(item)):
-            how = "add --overwrite" if name.startswith("-") else "pass overwrite=True"
+            how = f"{'add' if on_cli(name) else 'pass'} {option('overwrite', True, like=name)}"
             raise UsageError(f"{_label(name, path)} is also an input: writing it would destroy {item}. Give "
                              f"another output name, or {how} if that is what you want")
 
@@ -132,7 +132,11 @@ def _check_writable(folder: Path, label: str) -> None:
 
 @contextlib.contextmanager
 def replacing(path):
-    """Yield a temporary path beside ``path``; on success rename it to ``path``, on failure delete it."""
+    """Yield a temporary path beside ``path``; on success rename it to ``path``, on failure delete it.
+
+    The one way nstlib writes a file (images, exports, models, weights, the download cache, the stand-ins), so
+    a full disk or Ctrl-C leaves the old file as it was and no half-written one beside it. An OSError becomes
+    a UsageError that names the file; any other error is raised as it was."""
     path = Path(path)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)

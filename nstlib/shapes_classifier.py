@@ -24,7 +24,6 @@ from . import env, scenes
 
 DATA = Path(__file__).with_name("data")
 WEIGHTS_FILE = DATA / "shapes_cnn.pt"
-SETTINGS_FILE = DATA / "shapes_cnn.json"
 
 #: Default training settings; the JSON beside the weights records the ones actually used.
 DEFAULTS = {"seed": 0, "size": 64, "train_scenes": 10000, "val_scenes": 1000, "epochs": 3, "batch": 64,

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import torch
 
-from . import weights
+from . import outputs, weights
 from .layers import conv_names, torchvision_index
 from .models import IMAGENET_MEAN, IMAGENET_STD
 
@@ -79,10 +79,8 @@ def imagenet_standin(arch: str = "vgg16", torch_home: str | os.PathLike | None =
     if target.is_file() and weights.published_file(target):
         raise FileExistsError(f"{target} holds torchvision's real weights; write the stand-in under another "
                               f"TORCH_HOME")
-    target.parent.mkdir(parents=True, exist_ok=True)
-    partial = target.with_name(target.name + ".partial")
-    torch.save(imagenet_standin_state(arch, seed), partial)
-    partial.replace(target)
+    with outputs.replacing(target) as partial:
+        torch.save(imagenet_standin_state(arch, seed), partial)
     return target
 
 

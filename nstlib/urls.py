@@ -1,121 +1,130 @@
 """Images from web addresses: what students paste on Colab.
 
-``fetch(url)`` downloads an http(s) image once, with a timeout (NSTLIB_DOWNLOAD_TIMEOUT) and a size limit
-(NSTLIB_MAX_DOWNLOAD_MB), checks with Pillow that the bytes are an image, and keeps it under
-NSTLIB_HOME/images named by the address's sha256, so the next run (or a class with no network) reads the
-copy. Every failure is an ImageError that says what happened: no network, no answer in time, a 404, a web
-page instead of an image, a file too large.
+``download(url)`` fetches an http(s) address with a timeout for each read (NSTLIB_DOWNLOAD_TIMEOUT), a
+deadline for the whole download (NSTLIB_DOWNLOAD_DEADLINE: a server that trickles bytes cannot hold a run)
+and a size limit (NSTLIB_MAX_DOWNLOAD_MB). ``keep`` stores the bytes under NSTLIB_HOME/images named by the
+address's sha256, and ``cached`` finds them again, so the next run (or a class with no network) reads the
+copy. Every failure is an ImageError that says what happened: no network, no answer in time, a 404, a file
+too large, a download cut short. Whether the bytes are an image is for ``images.fetch`` to say, with the
+same reader and messages as for a file on disk.
 """
 
 from __future__ import annotations
 
 import hashlib
-import io
-import os
+import http.client
 import socket
-import tempfile
+import time
 import urllib.error
 import urllib.request
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlparse
 
-from PIL import Image, UnidentifiedImageError
-
-from . import config
-from .images import ImageError
+from . import config, outputs
+from .errors import ImageError, UsageError
 
 _HEADERS = {"User-Agent": "nstlib (course image download)", "Accept": "image/*"}
-_PAGE_HINT = ("If it is a web page, open it, right-click the picture, choose 'Copy image address' and use "
-              "that address.")
+#: What to do when an address leads to a web page rather than to the picture on it.
+PAGE_HINT = ("If it is a web page, open it, right-click the picture, choose 'Copy image address' and use "
+             "that address.")
+_CHUNK = 1 << 16
+_SUFFIXES = {"JPEG": ".jpg", "PNG": ".png", "GIF": ".gif", "WEBP": ".webp", "BMP": ".bmp", "TIFF": ".tif"}
+
+
+@dataclass(frozen=True)
+class Download:
+    data: bytes
+    content_type: str
 
 
 def cache_dir() -> Path:
     return config.home() / "images"
 
 
+def _key(url: str) -> str:
+    return hashlib.sha256(url.encode()).hexdigest()
+
+
 def cached(url: str) -> Path | None:
     """The copy of ``url`` downloaded before, if there is one."""
-    key = hashlib.sha256(url.encode()).hexdigest()
     folder = cache_dir()
-    if folder.is_dir():
-        for path in folder.glob(f"{key}.*"):
-            if not path.name.endswith(".partial"):
-                return path
-    return None
+    return next(iter(sorted(folder.glob(f"{_key(url)}.*"))), None) if folder.is_dir() else None
 
 
-def fetch(url: str, timeout: float | None = None, max_bytes: int | None = None) -> Path:
-    """The local copy of the image at ``url`` (downloaded now, or found in the cache)."""
+def download(url: str, timeout: float | None = None, deadline: float | None = None,
+             max_bytes: int | None = None) -> Download:
+    """The bytes at ``url``, whole, within ``deadline`` seconds in all and ``timeout`` seconds per read."""
     parsed = urlparse(url)
     if parsed.scheme not in ("http", "https") or not parsed.hostname:
         raise ImageError(f"{url!r} is not a web address; an image address starts with https:// or http://")
-    hit = cached(url)
-    if hit is not None:
-        return hit
+    host = parsed.hostname
     timeout = config.download_timeout() if timeout is None else timeout
+    deadline = config.download_deadline() if deadline is None else deadline
     max_bytes = int(config.max_download_mb() * 1e6) if max_bytes is None else max_bytes
-    data, content_type = _download(url, parsed.hostname, timeout, max_bytes)
-    fmt = _image_format(url, data, content_type)
-    return _keep(url, data, fmt)
-
-
-def _download(url, host, timeout, max_bytes) -> tuple[bytes, str]:
-    limit = f"{max_bytes / 1e6:g} MB"
+    until = time.monotonic() + deadline
+    no_answer = (f"{host} did not answer within {min(timeout, deadline):g} s for {url}. Try again, set "
+                 f"NSTLIB_DOWNLOAD_TIMEOUT to wait longer, or download the image and give its path.")
     try:
         request = urllib.request.Request(url, headers=_HEADERS)
-        with urllib.request.urlopen(request, timeout=timeout) as response:
+        with urllib.request.urlopen(request, timeout=min(timeout, deadline)) as response:
             length = response.headers.get("Content-Length")
-            if length and length.isdigit() and int(length) > max_bytes:
-                raise ImageError(f"{url} is {int(length) / 1e6:.1f} MB, more than the {limit} nstlib downloads. "
-                                 f"Download a smaller version, or set NSTLIB_MAX_DOWNLOAD_MB higher.")
-            data = response.read(max_bytes + 1)
-            if len(data) > max_bytes:
-                raise ImageError(f"{url} is more than the {limit} nstlib downloads. Download a smaller version, or "
-                                 f"set NSTLIB_MAX_DOWNLOAD_MB higher.")
-            return data, response.headers.get("Content-Type", "")
+            length = int(length) if length and length.isdigit() else None
+            if length is not None and length > max_bytes:
+                raise ImageError(_too_large(url, max_bytes, length))
+            data = _read(response, url, max_bytes, until, deadline)
+            if length is not None and len(data) < length:
+                raise http.client.IncompleteRead(data, length - len(data))
+            return Download(data, response.headers.get("Content-Type", ""))
+    except http.client.IncompleteRead as error:
+        expected = f"{len(error.partial) + error.expected:,}" if error.expected is not None else "more"
+        raise ImageError(f"the download of {url} was cut short: {len(error.partial):,} of {expected} bytes "
+                         f"arrived. Try again, or download the image in a browser and give its path.") from None
     except urllib.error.HTTPError as error:
         hint = " Check the address (copy it again from the browser)." if error.code in (403, 404, 410) else ""
         raise ImageError(f"the server answered {error.code} {error.reason} for {url}.{hint}") from None
     except (TimeoutError, socket.timeout):
-        raise ImageError(f"{host} did not answer within {timeout:g} s for {url}. Try again, set "
-                         f"NSTLIB_DOWNLOAD_TIMEOUT to wait longer, or download the image and give its path.") from None
+        raise ImageError(no_answer) from None
     except urllib.error.URLError as error:
         reason = error.reason
         if isinstance(reason, (TimeoutError, socket.timeout)):
-            raise ImageError(f"{host} did not answer within {timeout:g} s for {url}. Try again, set "
-                             f"NSTLIB_DOWNLOAD_TIMEOUT to wait longer, or download the image and give its "
-                             f"path.") from None
+            raise ImageError(no_answer) from None
         raise ImageError(f"cannot reach {host} to download {url} ({getattr(reason, 'strerror', None) or reason}): "
                          f"is this machine offline? Without a network, download the image elsewhere and give "
                          f"its path, or use a bundled photo (cat, astronaut ...).") from None
-    except OSError as error:  # a connection reset or cut short in the middle of the download
+    except (OSError, http.client.HTTPException) as error:  # a connection reset, a broken answer
         raise ImageError(f"the download of {url} failed ({error}). Try again, or download the image and give its "
                          f"path.") from None
 
 
-def _image_format(url, data: bytes, content_type: str) -> str:
-    try:
-        with Image.open(io.BytesIO(data)) as image:
-            return image.format or "PNG"
-    except (UnidentifiedImageError, OSError):
-        sent = content_type.split(";")[0].strip() or "something"
-        raise ImageError(f"{url} is not an image: the server sent {sent} ({len(data):,} bytes) that Pillow cannot "
-                         f"read. {_PAGE_HINT}") from None
+def _read(response, url: str, max_bytes: int, until: float, deadline: float) -> bytes:
+    """The body, read a piece at a time so that neither its size nor the time it takes can run away."""
+    chunks, received = [], 0
+    while chunk := response.read1(_CHUNK):
+        received += len(chunk)
+        if received > max_bytes:
+            raise ImageError(_too_large(url, max_bytes))
+        if time.monotonic() > until:
+            raise ImageError(f"the download of {url} took more than {deadline:g} s ({received:,} bytes had "
+                             f"arrived): the server is too slow. Try again later, set NSTLIB_DOWNLOAD_DEADLINE to "
+                             f"allow longer, or download the image in a browser and give its path.")
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
-def _keep(url: str, data: bytes, fmt: str) -> Path:
-    key = hashlib.sha256(url.encode()).hexdigest()
-    suffix = {"JPEG": ".jpg", "PNG": ".png", "GIF": ".gif", "WEBP": ".webp", "BMP": ".bmp",
-              "TIFF": ".tif"}.get(fmt, "." + fmt.lower())
-    folder = cache_dir()
-    target = folder / f"{key}{suffix}"
+def _too_large(url: str, max_bytes: int, length: int | None = None) -> str:
+    size = f"{length / 1e6:.1f} MB, more than" if length is not None else "more than"
+    return (f"{url} is {size} the {max_bytes / 1e6:g} MB nstlib downloads. Download a smaller version, or set "
+            f"NSTLIB_MAX_DOWNLOAD_MB higher.")
+
+
+def keep(url: str, data: bytes, fmt: str) -> Path:
+    """Store a downloaded image (Pillow's format name ``fmt``) in the cache; the file appears whole or not at all."""
+    target = cache_dir() / f"{_key(url)}{_SUFFIXES.get(fmt, '.' + fmt.lower())}"
     try:
-        folder.mkdir(parents=True, exist_ok=True)
-        handle, partial = tempfile.mkstemp(dir=folder, prefix=f"{key}-", suffix=".partial")
-        with os.fdopen(handle, "wb") as out:
-            out.write(data)
-        os.replace(partial, target)
-    except OSError as error:
-        raise ImageError(f"cannot keep the downloaded image in {folder} ({error.strerror or error}): NSTLIB_HOME "
-                         f"must be a folder you can write to (now {config.home()})") from None
+        with outputs.replacing(target) as partial:
+            partial.write_bytes(data)
+    except UsageError as error:
+        raise ImageError(f"the downloaded image could not be kept: {error}. NSTLIB_HOME must be a folder you can "
+                         f"write to (now {config.home()})") from None
     return target

