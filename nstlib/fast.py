@@ -152,11 +152,6 @@ def _check_precision(precision: str, device) -> None:
         refuse_here(f"is for CUDA or the CPU, not {device.type}", "use fp32")
 
 
-def with_overrides(settings: TrainSettings, overrides: dict) -> TrainSettings:
-    """A copy of ``settings`` with keyword overrides applied (``Settings.with_overrides``)."""
-    return settings.with_overrides(**overrides)
-
-
 # ------------------------------------------------------------------------------------------- losses
 
 
