@@ -28,7 +28,9 @@ import torch
 sys.path.insert(0, str(Path(__file__).parent))
 from common import matmul_peak_gflops  # noqa: E402
 
-from nstlib import content, fast, images, train_log  # noqa: E402
+from nstlib import fast, images  # noqa: E402
+from nstlib.train import content  # noqa: E402
+from nstlib.train import log as train_log  # noqa: E402
 
 
 def make_photos(folder: Path, copies: int = 4) -> Path:

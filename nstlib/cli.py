@@ -22,7 +22,7 @@ import shlex
 import sys
 import time
 import warnings
-from dataclasses import fields
+from dataclasses import fields, replace
 from pathlib import Path
 
 # Only the errors module loads with the parser: each handler imports the nstlib modules it needs (and with
@@ -195,26 +195,25 @@ def _local_paths(*items):
     return [item for item in items if isinstance(item, Path)]
 
 
-def _weight(value, flag, default):
-    if value is None:
-        return default
-    if not math.isfinite(value) or value < 0:
-        raise UsageError(f"{flag} must be a number of 0 or more, got {value}")
-    return value
+def _stylize_settings(args):
+    """The typed options as ``style.StyleSettings`` on top of the preset, checked by its ``validated``."""
+    from . import images, style
+
+    preset = PRESETS[args.preset or "default"]
+    typed = {"steps": args.steps, "scales": args.scales, "content_weight": args.content_weight,
+             "style_weight": args.style_weight, "tv_weight": args.tv_weight, "optimizer": args.optimizer,
+             "init": args.init, "pool": args.pool, "seed": args.seed}
+    size = preset["size"] if args.size is None else images.check_size(args.size, option="--size")
+    settings = style.StyleSettings(size=size, steps=preset["steps"], seed=0).with_overrides(
+        style_blend=args.blend, preserve_colors=bool(args.preserve_colors), weights=args.weights,
+        progress=not args.no_progress, **{k: v for k, v in typed.items() if v is not None})
+    return settings.validated()
 
 
 def _stylize_by_optimising(args) -> int:
     from . import images, textures
 
-    preset = PRESETS[args.preset or "default"]
-    if args.steps is not None and args.steps < 1:
-        raise UsageError(f"--steps must be at least 1, got {args.steps}")
-    if args.scales is not None and args.scales < 1:
-        raise UsageError(f"--scales must be at least 1 (1: a single scale), got {args.scales}")
-    size = preset["size"] if args.size is None else images.check_size(args.size, option="--size")
-    steps = preset["steps"] if args.steps is None else args.steps
-    weights = {name: _weight(getattr(args, name), "--" + name.replace("_", "-"), None)
-               for name in ("content_weight", "style_weight", "tv_weight")}
+    settings = _stylize_settings(args)
     content = images.resolve(args.content if args.content is not None else "cat", kind="content", option="CONTENT")
     styles = [images.resolve(s, kind="style", option="STYLE") for s in args.style] or [
         images.resolve(textures.DEFAULT)]
@@ -229,20 +228,14 @@ def _stylize_by_optimising(args) -> int:
     dev = device(args.device, option="--device")
     content_img = images.load(content)  # a file that cannot be read fails here, before the network loads
     style_imgs = [images.load(s) for s in styles]
-    return _optimise(args, content_img, style_imgs, out, dev, size, steps, weights)
+    return _optimise(content_img, style_imgs, out, settings.with_overrides(device=dev))
 
 
-def _optimise(args, content_img, style_imgs, out, dev, size, steps, weights) -> int:
+def _optimise(content_img, style_imgs, out, settings) -> int:
     from . import images, style
 
     start = time.perf_counter()
-    result = style.stylize(
-        content_img, style_imgs, size=size, steps=steps, scales=args.scales or "auto",
-        optimizer=args.optimizer or "lbfgs", style_blend=args.blend, init=args.init or "content",
-        preserve_colors=bool(args.preserve_colors), pool=args.pool or "max", weights=args.weights, device=dev,
-        seed=0 if args.seed is None else args.seed, progress=not args.no_progress,
-        **{k: v for k, v in weights.items() if v is not None},
-    )
+    result = style.stylize(content_img, style_imgs, settings)
     rec = result.record
     if rec.stopped == "interrupted" and rec.steps == 0:
         print("nstlib stylize: interrupted before the first step: nothing was computed and nothing written",
@@ -330,10 +323,11 @@ def _is_animation(path: Path) -> bool:
 
 
 def command_for(settings, output) -> str:
-    """The train-fast command that reproduces ``settings`` (only what differs from the defaults)."""
+    """The train-fast command that reproduces ``settings`` (only what differs from the defaults, the weights
+    named unless they are 'auto')."""
     from . import fast
 
-    defaults = fast.TrainSettings()
+    defaults = replace(fast.TrainSettings(), weights="auto")
     parts = ["python -m nstlib train-fast"]
     for f in fields(settings):
         value = getattr(settings, f.name)
@@ -343,23 +337,21 @@ def command_for(settings, output) -> str:
     return " ".join(parts + ["-o", shlex.quote(str(output))])
 
 
-def settings_from_args(args):
+def settings_from_args(args, checkpoint: dict | None = None):
     """The run's ``fast.TrainSettings``: the defaults (or, with --resume, the checkpoint's), then every
-    option given on the command line on top (so ``--resume ... --steps 4000`` lengthens a run)."""
+    option given on the command line on top (so ``--resume ... --steps 4000`` lengthens a run).
+    checkpoint: the --resume checkpoint already read (``train.checkpoint.read``); read here when not given."""
     from . import fast
+    from .train import checkpoint as checkpoints
 
-    settings = fast.TrainSettings()
-    if args.resume:
-        saved = fast.read_checkpoint(args.resume)["settings"]
-        for f in fields(settings):
-            if f.name in saved:
-                value = saved[f.name]
-                setattr(settings, f.name, tuple(value) if isinstance(value, list) else value)
-    for f in fields(settings):
-        value = getattr(args, f.name, None)
-        if value is not None:
-            setattr(settings, f.name, tuple(value) if isinstance(value, list) else value)
-    return settings
+    names = [f.name for f in fields(fast.TrainSettings)]
+    if args.resume and checkpoint is None:
+        checkpoint = checkpoints.read(args.resume)
+    saved = checkpoint["settings"] if checkpoint is not None else {}
+    typed = {name: getattr(args, name, None) for name in names}
+    chosen = {**{k: v for k, v in saved.items() if k in names}, **{k: v for k, v in typed.items() if v is not None}}
+    return fast.TrainSettings().with_overrides(
+        **{k: tuple(v) if isinstance(v, list) else v for k, v in chosen.items()})
 
 
 def run_dir_for(output, resume=None) -> Path:
@@ -371,27 +363,22 @@ def run_dir_for(output, resume=None) -> Path:
     return output.with_name(f"{output.stem}_run")
 
 
-def _check_train_values(args) -> None:
-    for flag, value, least in (("--steps", args.steps, 1), ("--crop", args.crop, 1), ("--batch-size", args.batch, 1),
-                               ("--style-size", args.style_size, 1), ("--width", args.width, 1),
-                               ("--n-residual", args.n_residual, 0), ("--seed", args.seed, 0),
-                               ("--workers", args.workers, 0),
-                               ("--checkpoint-every", args.checkpoint_every, 1),
+def _check_run_options(args) -> None:
+    """The options of the run itself; the training settings are checked by ``TrainSettings.validated``."""
+    for flag, value, least in (("--checkpoint-every", args.checkpoint_every, 1),
                                ("--preview-every", args.preview_every, 0)):
         if value is not None and value < least:
             raise UsageError(f"{flag} must be at least {least}, got {value}")
-    if args.lr is not None and not (math.isfinite(args.lr) and args.lr > 0):
-        raise UsageError(f"--lr must be a number above 0, got {args.lr}")
-    for name in ("content_weight", "style_weight", "tv_weight"):
-        _weight(getattr(args, name), "--" + name.replace("_", "-"), None)
 
 
 def _cmd_train(args) -> int:
-    from . import distributed, fast, images, outputs, textures
+    from . import fast, images, outputs, textures
     from .env import device
+    from .train import checkpoint as checkpoints
+    from .train import distributed
 
     # Everything typed is checked before the run (on every process under torchrun), not after it.
-    _check_train_values(args)
+    _check_run_options(args)
     output = outputs.check_file(args.output, suffixes=(".pth", ".pt"), name="-o")
     run_dir = Path(args.run_dir) if args.run_dir else run_dir_for(output, args.resume)
     if run_dir.exists() and not run_dir.is_dir():
@@ -400,11 +387,12 @@ def _cmd_train(args) -> int:
     checkpoint = (outputs.check_file(args.checkpoint, suffixes=(".pth", ".pt"), name="--checkpoint")
                   if args.checkpoint else None)
     dev = device(args.device, option="--device")
-    settings = settings_from_args(args)
+    resume = checkpoints.read(args.resume) if args.resume else None  # read once: settings here, state in the run
+    settings = settings_from_args(args, resume).validated(world_size=distributed.world_size(), device=dev)
     if settings.style not in textures.names():
         images.resolve(settings.style, kind="style", option="--style")  # a wrong name fails before the run
     net, record = fast.train(settings, device=dev, run_dir=run_dir, checkpoint=checkpoint,
-                             checkpoint_every=args.checkpoint_every, resume=args.resume,
+                             checkpoint_every=args.checkpoint_every, resume=resume,
                              preview_every=args.preview_every, progress=not args.no_progress)
     if record.step == 0:  # stopped before the first step ended: an untrained network is not a model
         if distributed.is_main():

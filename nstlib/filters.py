@@ -17,7 +17,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 import torch
 import torch.nn.functional as F
@@ -27,6 +27,7 @@ from . import images as image_io  # ``images`` is the name of the image batches 
 from .layers import CHANNELS, check_layers
 from .precision import amp_dtype, runnable
 from .records import Rows
+from .settings import Settings, check_at_least, settings_with
 
 # ------------------------------------------------------------------------------------------- the objective
 
@@ -277,7 +278,7 @@ WARM_UP_STEPS = 20
 
 
 @dataclass
-class VisualizeSettings:
+class VisualizeSettings(Settings):
     """Everything ``visualize`` can be told besides the model, layer and channels.
 
     octaves: with 2 or more, the first steps run at lower resolution (size / 2 ** k), each stage started
@@ -314,8 +315,8 @@ class VisualizeSettings:
     pad: int = 12
 
     def validated(self) -> VisualizeSettings:
-        if self.check_every < 1:
-            raise ValueError(f"check_every must be at least 1, got {self.check_every}")
+        """The settings, checked: a bad value is a ``UsageError`` that names it."""
+        check_at_least(self, {"steps": 0, "check_every": 1, "pad": 0})
         return self
 
 
@@ -328,9 +329,7 @@ def visualize(model, layer: str, channels, settings: VisualizeSettings | None = 
     so far.
     """
     channels = check_channels(model, layer, channels)
-    if settings is not None and not isinstance(settings, VisualizeSettings):
-        raise TypeError(f"settings must be a VisualizeSettings, got {type(settings).__name__}; give options by name")
-    run = _ascent(model, layer, channels, replace(settings or VisualizeSettings(), **overrides).validated())
+    run = _ascent(model, layer, channels, settings_with(VisualizeSettings, settings, overrides).validated())
     try:
         for shape, n_steps in _octave_plan(run.settings.steps, run.settings.octaves, *run.size):
             if _run_stage(run, shape, n_steps):

@@ -12,8 +12,6 @@ import weakref
 
 import torch
 
-from .errors import UsageError
-
 
 def amp_dtype(device: torch.device, amp="auto"):
     """The autocast dtype for ``device``: bf16 where the hardware does it natively, else None (fp32)."""
@@ -36,23 +34,13 @@ def train_dtype(device: torch.device, precision: str = "auto"):
     """The autocast dtype for training (``fast.train``), or None for fp32.
 
     auto: bf16 on a CUDA GPU that has it, else fp16 (with a gradient scaler); fp32 on a CPU and on MPS,
-    where training in low precision is not faster and is less tested. bf16 is allowed on a CPU; fp16 needs CUDA.
+    where training in low precision is not faster and is less tested. Which precision a device allows is
+    checked with the other settings, by ``fast.TrainSettings.validated``.
     """
-    def refuse(problem: str, fix: str):
-        raise UsageError(f"precision={precision!r} {problem}; {fix}", cli=f"--precision {precision} {problem}; {fix}")
-
-    if precision not in ("auto", "fp32", "bf16", "fp16"):
-        raise UsageError(f"precision must be auto, fp32, bf16 or fp16, got {precision!r}")
     if precision == "fp32" or (precision == "auto" and device.type != "cuda"):
         return None
     if precision == "auto":
         return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
-    if precision == "fp16" and device.type != "cuda":
-        refuse(f"needs a CUDA GPU (the device is {device.type})", "use bf16 or fp32")
-    if precision == "bf16" and device.type == "cuda" and not torch.cuda.is_bf16_supported():
-        refuse("is not available: this GPU has no bf16", "use fp16 (or auto)")
-    if precision == "bf16" and device.type not in ("cuda", "cpu"):
-        refuse(f"is for CUDA or the CPU, not {device.type}", "use fp32")
     return torch.bfloat16 if precision == "bf16" else torch.float16
 
 

@@ -38,6 +38,7 @@ from . import config, env, images, models, textures
 from .layers import check_layers, layer_names
 from .precision import amp_dtype, runnable
 from .records import Rows
+from .settings import Settings, check_at_least, check_weights, refuse, settings_with
 
 STYLE_LAYERS = ("relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1")
 CONTENT_LAYERS = ("relu4_2",)
@@ -61,10 +62,14 @@ def gram(features: torch.Tensor) -> torch.Tensor:
     """(B, C, H, W) features -> (B, C, C) Gram matrices ``F Fᵀ / (C·H·W)``, returned in fp32.
 
     The products run in the features' own dtype and memory layout (bf16, channels-last in ``stylize``):
-    a cast to fp32 or a transposed copy of a relu1_1 map costs more than the product itself.
+    a cast to fp32 or a transposed copy of a relu1_1 map costs more than the product itself. fp16 features
+    (lesson 5's ``--precision fp16``) are the exception: they go to fp32 first, because a Gram product sums
+    over every position and overflows fp16's range.
     """
     if features.ndim != 4:
         raise ValueError(f"gram expects (batch, channels, height, width) features, got shape {tuple(features.shape)}")
+    if features.dtype == torch.float16:
+        features = features.float()  # keeps the memory format
     b, c, h, w = features.shape
     channels_last = not features.is_contiguous() and features.is_contiguous(memory_format=torch.channels_last)
     if channels_last:  # (B, H·W, C) is a view of a channels-last map
@@ -103,10 +108,18 @@ def _each(flat, product, *others):
     return torch.stack([product(*items) for items in zip(flat, *others)])
 
 
-def relative_error(value: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-    """``‖value − target‖² / ‖target‖²`` in fp32: 0 at the target, 1 for an all-zero value."""
+def relative_error(value: torch.Tensor, target: torch.Tensor, *, per_image: bool = False) -> torch.Tensor:
+    """``‖value − target‖² / ‖target‖²`` in fp32: 0 at the target, 1 for an all-zero value.
+
+    per_image: the relative error of each item of the batch (the first dimension), averaged over the batch.
+    A batch's loss is then the mean of its images' losses, so a batch split over processes (lesson 5's
+    torchrun, whose gradients are averaged) trains exactly as the whole batch in one process.
+    """
     value, target = value.float(), target.float()
-    return (value - target).pow(2).sum() / target.pow(2).sum().clamp_min(_EPS)
+    if not per_image:
+        return (value - target).pow(2).sum() / target.pow(2).sum().clamp_min(_EPS)
+    dims = tuple(range(1, value.ndim))
+    return ((value - target).pow(2).sum(dims) / target.pow(2).sum(dims).clamp_min(_EPS)).mean()
 
 
 def content_loss(features: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
@@ -184,26 +197,30 @@ def deepest(layers) -> str:
 class Objective:
     """The total loss at one resolution, with its targets (content features, style Grams) computed once.
 
-    styles: list of (1, 3, h, w) tensors, blended by ``style_blend`` into one target Gram per layer.
+    styles: list of (1, 3, h, w) tensors, blended by the settings' ``style_blend`` into one target Gram per layer.
+    settings: a ``StyleSettings`` (or its fields by name, e.g. ``tv_weight=0``), of which the loss reads the
+    layers, ``layer_weights``, ``style_blend`` and the three loss weights. amp_dtype: the dtype the network
+    runs in under autocast (None: its own).
     Calling it on an image returns a dict of fp32 scalars: total, content, style, tv and ``style/<layer>``.
     """
 
     gram = staticmethod(gram)  # a subclass may compute it another way (the benchmark's tutorial reference)
 
-    def __init__(self, model, content, styles, *, content_layers=CONTENT_LAYERS, style_layers=STYLE_LAYERS,
-                 layer_weights=None, style_blend=None, content_weight=CONTENT_WEIGHT, style_weight=STYLE_WEIGHT,
-                 tv_weight=TV_WEIGHT, amp_dtype=None):
+    def __init__(self, model, content, styles, settings: StyleSettings | None = None, *, amp_dtype=None,
+                 **overrides):
+        s = settings_with(StyleSettings, settings, overrides)
         self.model, self.amp_dtype = model, amp_dtype
-        self.content_layers, self.style_layers = list(content_layers), list(style_layers)
+        self.content_layers, self.style_layers = list(s.content_layers), list(s.style_layers)
         check_layers(self.content_layers + self.style_layers, model.arch)
+        layer_weights = s.layer_weights
         if layer_weights is None:
             layer_weights = [1.0 / len(self.style_layers)] * len(self.style_layers)
         if len(layer_weights) != len(self.style_layers):
             raise ValueError(f"{len(layer_weights)} layer weights for {len(self.style_layers)} style layers "
                              f"({self.style_layers}); give one weight per layer")
         self.layer_weights = [float(w) for w in layer_weights]
-        self.weights = {"content": float(content_weight), "style": float(style_weight), "tv": float(tv_weight)}
-        blend = _blend_weights(style_blend, len(styles))
+        self.weights = {"content": float(s.content_weight), "style": float(s.style_weight), "tv": float(s.tv_weight)}
+        blend = _blend_weights(s.style_blend, len(styles))
         with torch.no_grad():
             self.content_targets = self.features(content, self.content_layers) if self.content_layers else {}
             self.style_targets = {name: 0.0 for name in self.style_layers}
@@ -250,7 +267,7 @@ def load_model(arch="vgg19", weights=None, last_layer="relu5_1", pool="max", dev
 
 
 @dataclass
-class StyleSettings:
+class StyleSettings(Settings):
     """Everything ``stylize`` can be told besides the two pictures; ``validated`` checks it in one place."""
 
     size: int = 384  # longest side of the result
@@ -283,27 +300,22 @@ class StyleSettings:
     explode: float = 1e3  # stop when the loss grows past this many times its first value
 
     def validated(self) -> StyleSettings:
-        """A checked copy: the size capped like every size in nstlib, the layers as lists."""
+        """A checked copy: the size capped like every size in nstlib, the layers as lists. A bad value is a
+        ``UsageError`` worded for Python and for the command line."""
         if self.optimizer not in ("lbfgs", "adam"):
-            raise ValueError(f"optimizer must be 'lbfgs' or 'adam', got {self.optimizer!r}")
+            refuse("optimizer", f"must be 'lbfgs' or 'adam', got {self.optimizer!r}")
         if isinstance(self.init, str) and self.init not in ("content", "style", "noise"):
-            raise ValueError(f"init must be 'content', 'style', 'noise' or a tensor, got {self.init!r}")
-        if self.steps < 1:
-            raise ValueError(f"steps must be at least 1, got {self.steps}")
+            refuse("init", f"must be 'content', 'style', 'noise' or a tensor, got {self.init!r}")
+        check_at_least(self, {"steps": 1})
+        check_weights(self, ("content_weight", "style_weight", "tv_weight"))
         size = images.check_size(self.size)  # capped at NSTLIB_MAX_SIZE with a warning
         if not self.style_layers:
-            raise ValueError("style_layers is empty: give at least one layer, e.g. ['relu1_1', 'relu3_1']")
+            refuse("style_layers", "is empty: give at least one layer, e.g. ['relu1_1', 'relu3_1']")
         if self.scales != "auto" and (not isinstance(self.scales, int) or self.scales < 1):
-            raise ValueError(f"scales must be 'auto' or a whole number >= 1, got {self.scales!r}")
+            refuse("scales", f"must be 'auto' or a whole number >= 1, got {self.scales!r}",
+                   f"must be at least 1 (1: a single scale), got {self.scales}")
         return replace(self, size=size, content_layers=list(self.content_layers),
                        style_layers=list(self.style_layers))
-
-
-def _settings(settings: StyleSettings | None, overrides: dict) -> StyleSettings:
-    """``settings`` (or the defaults) with keyword overrides; an unknown name is a TypeError."""
-    if settings is not None and not isinstance(settings, StyleSettings):
-        raise TypeError(f"settings must be a StyleSettings, got {type(settings).__name__}; give options by name")
-    return replace(settings or StyleSettings(), **overrides)
 
 
 # ------------------------------------------------------------------------------------------- the run record
@@ -430,7 +442,7 @@ def stylize(content=None, style=None, settings: StyleSettings | None = None, **o
     by name (``size=256, steps=100``), so a lesson changes one knob without building settings first.
     Ctrl-C, a NaN or exploding loss, or a callback that returns True ends the run with the best image so far.
     """
-    run = _prepare(content, style, _settings(settings, overrides).validated())
+    run = _prepare(content, style, settings_with(StyleSettings, settings, overrides).validated())
     try:
         for index, (side, n_steps) in enumerate(zip(run.sizes, run.counts)):
             _run_scale(run, index, side, n_steps)
@@ -521,10 +533,7 @@ def _targets(run: _Run, side: int):
 
 
 def _objective(run: _Run, c, st) -> Objective:
-    s = run.settings
-    return Objective(run.model, c, st, content_layers=s.content_layers, style_layers=s.style_layers,
-                     layer_weights=s.layer_weights, style_blend=s.style_blend, content_weight=s.content_weight,
-                     style_weight=s.style_weight, tv_weight=s.tv_weight, amp_dtype=run.dtype)
+    return Objective(run.model, c, st, run.settings, amp_dtype=run.dtype)
 
 
 def _optimizer(s: StyleSettings, x: torch.Tensor) -> torch.optim.Optimizer:

@@ -7,7 +7,8 @@ import pytest
 import torch
 from PIL import Image
 
-from nstlib import content, fast, images, models, style, textures
+from nstlib import fast, images, models, style, textures
+from nstlib.train import content
 
 TINY = dict(crop=32, batch=2, width=4, n_residual=1, style_size=64, weights="random", seed=0)
 

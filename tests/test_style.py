@@ -121,6 +121,26 @@ def test_objective_is_zero_for_the_content_with_style_equal_to_content(model):
     assert set(terms) >= {"total", "content", "style", "tv", "style/relu1_1", "style/relu5_1"}
 
 
+def test_objective_takes_a_settings_object_or_its_fields_by_name(model):
+    content, texture = torch.rand(1, 3, 48, 48), torch.rand(1, 3, 48, 48)
+    settings = style.StyleSettings(style_weight=5.0, tv_weight=0.0, style_layers=["relu1_1", "relu2_1"])
+    by_object = style.Objective(model, content, [texture], settings)
+    by_name = style.Objective(model, content, [texture], style_weight=5.0, tv_weight=0.0,
+                              style_layers=["relu1_1", "relu2_1"])
+    x = torch.rand(1, 3, 48, 48)
+    assert by_object.style_layers == ["relu1_1", "relu2_1"] and by_object.weights["style"] == 5.0
+    assert float(by_object(x)["total"]) == float(by_name(x)["total"])
+    with pytest.raises(TypeError, match="style_weight"):
+        style.Objective(model, content, [texture], stile_weight=1.0)
+
+
+def test_per_image_relative_error_is_the_mean_of_each_images_error():
+    value, target = torch.rand(3, 4, 5), torch.rand(3, 4, 5)
+    each = [float(style.relative_error(v, t)) for v, t in zip(value, target)]
+    assert float(style.relative_error(value, target, per_image=True)) == pytest.approx(sum(each) / 3, rel=1e-6)
+    assert float(style.relative_error(value, target)) != pytest.approx(sum(each) / 3, rel=1e-6)
+
+
 def test_bad_layer_names_and_weights_say_what_is_valid(pictures, model):
     with pytest.raises(KeyError, match="Valid names"):
         small(pictures, model, style_layers=["relu9_9"])

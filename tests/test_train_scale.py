@@ -17,8 +17,10 @@ from pathlib import Path
 import pytest
 import torch
 
-from nstlib import content, fast, images, train_log
+from nstlib import fast, images
 from nstlib.__main__ import main
+from nstlib.train import content, loop
+from nstlib.train import log as train_log
 
 TINY = dict(style="mosaic", crop=32, batch=4, width=4, n_residual=1, style_size=64, weights="random", seed=0)
 CLI = ("--style mosaic --crop 32 --batch-size 4 --width 4 --n-residual 1 --style-size 64 --weights random "
@@ -285,7 +287,7 @@ def test_ctrl_c_before_the_first_step_ends_writes_no_model(tmp_path, monkeypatch
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt  # a second Ctrl-C during step 1: the loop stops at once
 
-    monkeypatch.setattr(fast, "_step", interrupted)
+    monkeypatch.setattr(loop, "step", interrupted)
     status = cli.main(["train-fast", *CLI, "--steps", "3", "--preview-every", "0", "--run-dir", str(tmp_path / "run"),
                        "-o", str(tmp_path / "m.pth")])
     assert status == 130
@@ -297,6 +299,33 @@ def test_fp16_features_are_gram_multiplied_in_fp32():
     """Under --precision fp16 the loss network's features are fp16; their Gram sums overflow fp16."""
     from nstlib import style
 
-    features = torch.full((1, 4, 64, 64), 60.0).half()
-    assert not torch.isfinite(style.gram(features)).all()  # what would happen
-    assert torch.isfinite(style.gram(fast._gram_safe(features))).all()
+    features = torch.full((1, 4, 64, 64), 60.0)
+    assert not torch.isfinite(features.half().flatten(2) @ features.half().flatten(2).transpose(1, 2)).all()
+    gram = style.gram(features.half())
+    assert gram.dtype == torch.float32 and torch.equal(gram, style.gram(features))
+
+
+def test_resume_on_the_command_line_reads_its_checkpoint_once(tmp_path, monkeypatch):
+    from nstlib import cli
+
+    fast.train(steps=1, device="cpu", progress=False, run_dir=tmp_path / "run", **TINY)
+    checkpoint = tmp_path / "run" / "checkpoint.pth"
+    reads, load = [], torch.load
+
+    def counting_load(f, *args, **kwargs):
+        reads.append(Path(f) if isinstance(f, (str, Path)) else None)
+        return load(f, *args, **kwargs)
+
+    monkeypatch.setattr(torch, "load", counting_load)
+    assert cli.main(["train-fast", "--resume", str(checkpoint), "--steps", "2", "--no-progress",
+                     "--preview-every", "0", "-o", str(tmp_path / "m.pth")]) == 0
+    assert reads.count(checkpoint) == 1
+
+
+def test_the_training_engine_imports_no_lesson_module():
+    code = ("import sys, nstlib.train.loop, nstlib.train.checkpoint, nstlib.train.reporter, nstlib.train.log; "
+            "print(sorted(m for m in sys.modules if m in ('nstlib.fast', 'nstlib.style', 'nstlib.filters')))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                          env=dict(os.environ, PYTHONPATH=str(Path(__file__).parents[1])))
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip() == "[]"

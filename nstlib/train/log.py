@@ -1,5 +1,5 @@
 """What a training run leaves behind for people to follow: a CSV of the loss terms, one row per step, and
-preview pictures. The rows are the run record's own (``fast.TrainRecord.rows``), so the lesson plots a
+preview pictures. The rows are the run record's own (``train.record.TrainRecord.rows``), so the lesson plots a
 live run and a CSV from a long ``train-fast`` run the same way (``read_csv``).
 """
 

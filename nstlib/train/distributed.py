@@ -17,8 +17,8 @@ from dataclasses import dataclass
 import torch
 import torch.distributed as dist
 
-from . import env
-from .errors import UsageError
+from .. import env
+from ..errors import UsageError
 
 
 @dataclass(frozen=True)

@@ -19,8 +19,8 @@ import numpy as np
 import torch
 from PIL import Image
 
-from . import images
-from .errors import UsageError
+from .. import images
+from ..errors import UsageError
 
 SUFFIXES = (".jpg", ".jpeg", ".png", ".webp")
 #: Photos the lesson trains on when no folder is given; "coffee" and "hopper" are held out.
@@ -191,3 +191,23 @@ def loader(dataset: ContentCrops, sampler: EpochSampler, batch: int, workers: in
         dataset, batch_size=batch, sampler=sampler, num_workers=workers, collate_fn=collate, drop_last=True,
         pin_memory=pin_memory, persistent_workers=workers > 0, worker_init_fn=worker_init if workers else None,
         prefetch_factor=4 if workers else None)
+
+
+def for_process(settings, ctx, verbose: bool):
+    """The sampler and DataLoader of one training process (``ctx``: its ``distributed.Context``): its share of
+    every global batch. ``settings`` gives ``content``, ``crop``, ``seed``, ``batch`` and ``workers``."""
+    per_process = settings.batch // ctx.world_size  # the settings were checked to split over the processes
+    photos = sources(settings.content, settings.crop)
+    data = ContentCrops(photos, crop=settings.crop, seed=settings.seed, repeat=repeats_for(len(photos), settings.batch))
+    if settings.content is not None:
+        check_readable(data)
+    sampler = EpochSampler(data, ctx.world_size, ctx.rank, settings.seed)
+    workers = settings.workers
+    if workers is None:
+        workers = 0 if ctx.device.type == "cpu" else min(8, max(1, (os.cpu_count() or 2) // ctx.world_size - 1))
+    if verbose:
+        where = settings.content or "the bundled photos"
+        split = f"{ctx.world_size} processes x {per_process}" if ctx.distributed else f"{per_process}"
+        print(f"content: {len(photos)} photos from {where}; {split} crops of {settings.crop} px a step, "
+              f"{workers} loader workers per process")
+    return sampler, loader(data, sampler, per_process, workers, pin_memory=ctx.device.type == "cuda")
