@@ -1,6 +1,6 @@
 """The one shape of a run's history: ``rows``, one dict per step (or per loss evaluation), and ``losses``,
 the same numbers as columns. ``fast.TrainRecord``, ``style.LossRecord`` and ``filters.Result`` all keep it,
-so a lesson plots any run, and ``train_log`` writes any run as a CSV, the same way.
+so a lesson plots any run, and ``train.log`` writes any run as a CSV, the same way.
 """
 
 from __future__ import annotations
