@@ -7,8 +7,9 @@ import warnings
 import pytest
 import torch
 
-from nstlib import cli, distributed, env, errors, images, outputs
+from nstlib import cli, env, errors, images, outputs
 from nstlib.errors import UsageError, option
+from nstlib.train import distributed
 
 
 @pytest.mark.parametrize("args, kwargs, said", [
