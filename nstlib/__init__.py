@@ -1,7 +1,8 @@
 """nstlib: the helper package of the course on seeing what convolutional networks see.
 
-Each lesson has its own module (activations, filters, cam, style, fast, widgets); the shared plumbing is
-models, weights, hooks, images, plotting, env and config. ``import nstlib`` stays light: submodules load
+Each lesson has its own module (activations, filters, cam, style, fast, studio; ``widgets`` is the name the
+lessons import the explorer and the studio by); the shared plumbing is models, weights, hooks, images, plotting,
+env and config (docs/design.md maps every module). ``import nstlib`` stays light: submodules load
 when first used (``nstlib.images.sample("cat")``).
 """
 
@@ -13,9 +14,11 @@ __version__ = "0.1.0"
 
 from .config import smoke  # noqa: E402
 
-_SUBMODULES = {"activations", "cam", "cam_metrics", "config", "env", "exercises", "fast", "filters", "hooks",
-               "images", "layers", "models", "plotting", "scenes", "shapes_classifier", "style", "textures",
-               "weights", "widgets"}
+# Every public module (``tests/test_layout.py`` compares this with the files), so ``nstlib.<name>`` always works.
+_SUBMODULES = {"activations", "cam", "cam_metrics", "cli", "config", "env", "errors", "exercises", "explorer", "fast",
+               "filters", "hooks", "images", "layers", "loss_conventions", "models", "outputs", "plotting",
+               "precision", "probe", "reconstruct", "records", "scenes", "settings", "shapes_classifier", "studio",
+               "style", "testing", "textures", "train", "urls", "weights", "widgets"}
 
 
 def __getattr__(name):

@@ -15,7 +15,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
-from . import widgets
+from .explorer import explorer, interactive_available
 from .images import sample, to_tensor  # the functions: ``images`` is a parameter name here
 from .layers import CHANNELS, check_layers, layer_names
 
@@ -313,10 +313,10 @@ def explore(model, images: dict, layers=None, size: int = 224):
         acts = acts_for(image)
         n_pages = math.ceil(acts[layer].shape[1] / 16)
         fig = show_channels(acts, layer, page=min(page, n_pages - 1), per_page=16, size=1.6)
-        if widgets.interactive_available():
+        if interactive_available():
             plt.show()  # inside the widget's output area; returning the figure would draw it twice
             return None
         return fig
 
-    return widgets.explorer(render, image=list(images), layer=layers, page=(0, max_pages - 1))
+    return explorer(render, image=list(images), layer=layers, page=(0, max_pages - 1))
 

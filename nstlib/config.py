@@ -17,7 +17,7 @@
 |                   | steadily the server sends                                   |                    |
 | NSTLIB_MAX_DOWNLOAD_MB | largest image nstlib downloads from an address (MB)    | 50                 |
 | NSTLIB_STATIC     | 1: widgets draw one static picture instead of controls      | 0                  |
-|                   | (the website build sets it; read in ``widgets``)            |                    |
+|                   | (the website build sets it; read in ``explorer``)           |                    |
 | NSTLIB_INTERACTIVE | 1: widgets keep their controls in smoke mode (the browser  | 0                  |
 |                   | test of the studio; NSTLIB_STATIC=1 still wins)             |                    |
 """
