@@ -26,8 +26,8 @@ import time
 import torch
 
 from nstlib import env, filters, models
-from nstlib.layers import layer_names
-from nstlib.precision import amp_dtype
+from nstlib.core.layers import layer_names
+from nstlib.core.precision import amp_dtype
 
 CHANNELS = {"conv3_1": [7, 33], "conv4_1": [12, 100], "conv5_1": [7, 12]}
 

@@ -1,9 +1,9 @@
 """nstlib: the helper package of the course on seeing what convolutional networks see.
 
 Each lesson has its own module (activations, filters, cam, style, fast, studio; ``widgets`` is the name the
-lessons import the explorer and the studio by); the shared plumbing is models, weights, hooks, images, plotting,
-env and config (docs/design.md maps every module). ``import nstlib`` stays light: submodules load
-when first used (``nstlib.images.sample("cat")``).
+lessons import the explorer and the studio by); the lessons also use models, weights, hooks, images, plotting,
+env and config. Internal plumbing lives in ``core/`` and the training engine in ``train/`` (docs/design.md
+maps every module). ``import nstlib`` stays light: submodules load when first used (``nstlib.images.sample("cat")``).
 """
 
 from __future__ import annotations
@@ -15,10 +15,9 @@ __version__ = "0.1.0"
 from .config import smoke  # noqa: E402
 
 # Every public module (``tests/test_layout.py`` compares this with the files), so ``nstlib.<name>`` always works.
-_SUBMODULES = {"activations", "cam", "cam_metrics", "cli", "config", "env", "errors", "exercises", "explorer", "fast",
-               "filters", "hooks", "images", "layers", "loss_conventions", "models", "outputs", "plotting",
-               "precision", "probe", "reconstruct", "records", "scenes", "settings", "shapes_classifier", "studio",
-               "style", "testing", "textures", "train", "urls", "weights", "widgets"}
+_SUBMODULES = {"activations", "cam", "cam_metrics", "cli", "config", "core", "env", "exercises", "explorer", "fast",
+               "filters", "hooks", "images", "loss_conventions", "models", "plotting", "probe", "reconstruct", "scenes",
+               "settings", "shapes_classifier", "studio", "style", "testing", "textures", "train", "weights", "widgets"}
 
 
 def __getattr__(name):

@@ -15,9 +15,9 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
+from .core.layers import CHANNELS, check_layers, layer_names
 from .explorer import explorer, interactive_available
 from .images import sample, to_tensor  # the functions: ``images`` is a parameter name here
-from .layers import CHANNELS, check_layers, layer_names
 
 # ------------------------------------------------------------------------------------------- capturing
 

@@ -27,7 +27,7 @@ from pathlib import Path
 
 # Only the errors module loads with the parser: each handler imports the nstlib modules it needs (and with
 # them torch), so that --help and a mistyped option answer at once.
-from .errors import UsageError
+from .core.errors import UsageError
 
 PRESETS = {
     "fast": {"size": 256, "steps": 120},
@@ -251,7 +251,7 @@ def _optimise(content_img, style_imgs, out, settings) -> int:
 
 
 def _check_image_output(args, inputs, animated=False):
-    from . import outputs
+    from .core import outputs
 
     return outputs.check_image(args.output, inputs=inputs, overwrite=args.overwrite, animated=animated, name="-o")
 
@@ -272,7 +272,8 @@ def _model_spec(spec: str) -> str:
 
 
 def _stylize_with_model(args) -> int:
-    from . import images, outputs
+    from . import images
+    from .core import outputs
 
     if args.style:
         raise UsageError("--model already holds its style: give only CONTENT with --model (the STYLE "
@@ -372,7 +373,8 @@ def _check_run_options(args) -> None:
 
 
 def _cmd_train(args) -> int:
-    from . import fast, images, outputs, textures
+    from . import fast, images, textures
+    from .core import outputs
     from .env import device
     from .train import checkpoint as checkpoints
     from .train import distributed
@@ -475,7 +477,8 @@ def _add_train_shapes(sub) -> None:
 
 
 def _cmd_train_shapes(args) -> int:
-    from . import outputs, shapes_classifier
+    from . import shapes_classifier
+    from .core import outputs
 
     out = outputs.check_file(args.out, suffixes=(".pt", ".pth"), name="--out") if args.out else None
     typed = {key: getattr(args, key) for key in _SHAPES_OPTIONS if getattr(args, key) is not None}

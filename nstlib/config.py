@@ -27,7 +27,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from .errors import UsageError
+from .core.errors import UsageError
 
 #: The GitHub repository that hosts the course; the Colab badges and the Colab install are built from it.
 REPOSITORY = "nstlib-course/seeing-convnets"

@@ -10,8 +10,8 @@ import numpy as np
 import torch
 
 from . import __version__, config
-from .errors import UsageError
-from .errors import option as worded
+from .core.errors import UsageError
+from .core.errors import option as worded
 from .weights import WeightsUnavailable
 from .weights import resolve as resolve_weights  # ``weights`` is a parameter name here
 

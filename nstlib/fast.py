@@ -26,10 +26,11 @@ import torch.nn.functional as F
 from PIL import Image, ImageSequence
 from torch import nn
 
-from . import config, env, images, models, precision, style, textures
-from .errors import UsageError
-from .layers import check_layers
-from .outputs import check_folder, check_image, image_format, replacing
+from . import config, env, images, models, style, textures
+from .core import precision
+from .core.errors import UsageError
+from .core.layers import check_layers
+from .core.outputs import check_folder, check_image, image_format, replacing
 from .settings import Settings, check_at_least, check_weights, refuse, settings_with
 from .train import checkpoint as checkpoints
 from .train import content, distributed, loop, stopping
@@ -332,7 +333,7 @@ def stylize(net: TransformerNet, content, size=None, batch_size: int = 8) -> tor
 def stylize_animation(net: TransformerNet, src, out, size=None, overwrite: bool = False) -> Path:
     """Stylize an animated GIF frame by frame (or every image in a folder, written to folder ``out``).
 
-    ``out`` is checked before any frame is computed (``outputs``), and every file is written whole or not
+    ``out`` is checked before any frame is computed (``core.outputs``), and every file is written whole or not
     at all; the input is never written over unless ``overwrite``.
     """
     src = Path(src)

@@ -24,9 +24,9 @@ import torch.nn.functional as F
 from tqdm.auto import tqdm
 
 from . import images as image_io  # ``images`` is the name of the image batches throughout this module
-from .layers import CHANNELS, check_layers
-from .precision import amp_dtype, runnable
-from .records import Rows
+from .core.layers import CHANNELS, check_layers
+from .core.precision import amp_dtype, runnable
+from .core.records import Rows
 from .settings import Settings, check_at_least, settings_with
 
 # ------------------------------------------------------------------------------------------- the objective

@@ -3,7 +3,7 @@
 Handles what photos from the wild throw at a course: EXIF rotation, grayscale, RGBA, palette, 16-bit and
 CMYK files, huge images (downscaled with a warning, decoded at reduced size where the format allows),
 panoramas and tall screenshots (the short side stays usable), images too small for the network, and image
-addresses (http and https, downloaded once into a cache, ``nstlib.urls``). Every size goes through ``fit``,
+addresses (http and https, downloaded once into a cache, ``nstlib.core.urls``). Every size goes through ``fit``,
 so one cap (NSTLIB_MAX_SIZE) holds everywhere. Every error says what was wrong and how to fix it.
 """
 
@@ -19,9 +19,10 @@ import numpy as np
 import torch
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from . import config, outputs, textures, urls
-from .errors import ImageError, UsageError  # ImageError stays importable from here
-from .errors import option as worded
+from . import config, textures
+from .core import outputs, urls
+from .core.errors import ImageError, UsageError  # ImageError stays importable from here
+from .core.errors import option as worded
 
 #: The smallest side VGG can take: five 2x2 poolings need at least 32 pixels.
 MIN_SIZE = 32

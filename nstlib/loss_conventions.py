@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import torch
 
 from . import style
-from .errors import UsageError
+from .core.errors import UsageError
 
 
 def raw_gram(features: torch.Tensor) -> torch.Tensor:

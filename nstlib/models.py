@@ -12,7 +12,7 @@ from collections import OrderedDict
 import torch
 from torch import nn
 
-from .layers import BLOCKS, CHANNELS, check_arch, check_layers, layer_names
+from .core.layers import BLOCKS, CHANNELS, check_arch, check_layers, layer_names
 from .weights import CAFFE_BGR_MEAN, Source, _tv_weights, load_state  # ``weights`` is a parameter name here
 from .weights import resolve as resolve_weights
 

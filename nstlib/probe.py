@@ -21,8 +21,8 @@ import torch
 from tqdm.auto import tqdm
 
 from . import reconstruct, scenes
-from .errors import UsageError
-from .precision import amp_dtype, runnable
+from .core.errors import UsageError
+from .core.precision import amp_dtype, runnable
 
 #: The layers probed: the ones ``reconstruct`` rebuilds the photo from, one per block.
 LAYERS = reconstruct.LAYERS

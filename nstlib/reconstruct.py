@@ -17,7 +17,7 @@ reports two relative errors, computed, never typed: in pixels ``‖x − photo�
 (the first term above).
 
 Efficient on a laptop CPU: one forward pass per evaluation, stopped at the layer (``model.extract``), the
-network cast once to bf16 where the CPU does bf16 natively (``precision``), and L-BFGS as in lesson 4.
+network cast once to bf16 where the CPU does bf16 natively (``core.precision``), and L-BFGS as in lesson 4.
 Ctrl-C returns the best image so far.
 """
 
@@ -32,10 +32,10 @@ import torch
 import torch.nn.functional as F
 
 from . import images, style
-from .errors import UsageError
-from .layers import layer_names
-from .precision import amp_dtype, runnable
-from .records import Rows
+from .core.errors import UsageError
+from .core.layers import layer_names
+from .core.precision import amp_dtype, runnable
+from .core.records import Rows
 
 #: One layer per block, each the second ReLU of its block: they exist in VGG16 and VGG19 alike, and relu4_2
 #: is lesson 4's content layer (Gatys et al. 2016 reconstruct from conv1_2 ... conv5_2 in their Fig. 1).

@@ -12,7 +12,7 @@ import math
 from dataclasses import fields, replace
 from typing import TypeVar
 
-from .errors import UsageError
+from .core.errors import UsageError
 
 S = TypeVar("S", bound="Settings")
 

@@ -19,7 +19,7 @@ from pathlib import Path
 import torch
 
 from . import config, env, fast, images, style, textures
-from .errors import UsageError
+from .core.errors import UsageError
 from .explorer import interactive_available
 
 UPLOAD = "(uploaded file)"

@@ -35,9 +35,9 @@ import torch.nn.functional as F
 from PIL import Image
 
 from . import config, env, images, models, textures
-from .layers import check_layers, layer_names
-from .precision import amp_dtype, runnable
-from .records import Rows
+from .core.layers import check_layers, layer_names
+from .core.precision import amp_dtype, runnable
+from .core.records import Rows
 from .settings import Settings, check_at_least, check_weights, refuse, settings_with
 
 STYLE_LAYERS = ("relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1")

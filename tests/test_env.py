@@ -14,7 +14,7 @@ def test_device_can_be_forced(monkeypatch):
 @pytest.mark.skipif(torch.cuda.is_available(), reason="only meaningful where CUDA is absent")
 @pytest.mark.skipif(torch.cuda.is_available(), reason="needs a machine without CUDA")
 def test_asking_for_a_missing_gpu_says_so(monkeypatch):
-    from nstlib.errors import UsageError
+    from nstlib.core.errors import UsageError
 
     with pytest.raises(UsageError, match="device=cuda: CUDA is not available on this machine; use one of cpu"):
         env.device("cuda")

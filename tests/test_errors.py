@@ -7,8 +7,9 @@ import warnings
 import pytest
 import torch
 
-from nstlib import cli, env, errors, images, outputs
-from nstlib.errors import UsageError, option
+from nstlib import cli, env, images
+from nstlib.core import errors, outputs
+from nstlib.core.errors import UsageError, option
 from nstlib.train import distributed
 
 
@@ -56,7 +57,7 @@ def test_the_size_warning_is_the_same_from_fit_and_check_size(monkeypatch):
 
 def test_image_error_lives_in_errors_and_images_and_urls_do_not_import_each_other():
     assert images.ImageError is errors.ImageError and issubclass(errors.ImageError, UsageError)
-    code = ("import sys, nstlib.urls; assert 'nstlib.images' not in sys.modules, 'urls loads images'; "
+    code = ("import sys, nstlib.core.urls; assert 'nstlib.images' not in sys.modules, 'urls loads images'; "
             "import nstlib.images")
     subprocess.run([sys.executable, "-c", code], check=True)
 

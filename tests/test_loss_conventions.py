@@ -3,7 +3,7 @@ import torch
 
 from nstlib import loss_conventions as lc
 from nstlib import style
-from nstlib.errors import UsageError
+from nstlib.core.errors import UsageError
 
 IMAGE = (64, 48)  # height, width of the result
 LAYERS = ("relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1")

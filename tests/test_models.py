@@ -6,8 +6,9 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from nstlib import layers, models
+from nstlib import models
 from nstlib import weights as W
+from nstlib.core import layers
 
 
 def test_layer_names_follow_the_papers():

@@ -6,8 +6,9 @@ import pytest
 import torch
 from PIL import Image
 
-from nstlib import images, outputs
-from nstlib.errors import UsageError
+from nstlib import images
+from nstlib.core import outputs
+from nstlib.core.errors import UsageError
 
 
 def _files(folder):

@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 import torch
 
-from nstlib import images, outputs, testing, urls, weights
-from nstlib.errors import ImageError, UsageError
+from nstlib import images, testing, weights
+from nstlib.core import outputs, urls
+from nstlib.core.errors import ImageError, UsageError
 
 
 def _files(folder):

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 import torch
 
-from nstlib import models, precision
+from nstlib import models
+from nstlib.core import precision
 from nstlib.style import relative_error
 
 

@@ -2,7 +2,7 @@ import pytest
 import torch
 
 from nstlib import models, probe
-from nstlib.errors import UsageError
+from nstlib.core.errors import UsageError
 
 
 def synthetic(n=600, d=32, classes=6, seed=0, spread=0.3):

@@ -2,7 +2,7 @@ import pytest
 import torch
 
 from nstlib import models, reconstruct
-from nstlib.errors import UsageError
+from nstlib.core.errors import UsageError
 
 
 @pytest.fixture(scope="module")

@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from nstlib import fast, filters, images, models, style, textures
-from nstlib.errors import UsageError
+from nstlib.core.errors import UsageError
 from nstlib.settings import SettingsError
 
 

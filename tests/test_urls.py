@@ -2,7 +2,8 @@
 
 import pytest
 
-from nstlib import cli, images, urls
+from nstlib import cli, images
+from nstlib.core import urls
 from nstlib.images import ImageError
 
 

@@ -12,8 +12,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from PIL import Image
 
-from nstlib import images, urls
-from nstlib.errors import ImageError
+from nstlib import images
+from nstlib.core import urls
+from nstlib.core.errors import ImageError
 
 
 def _png(size=(80, 60)) -> bytes:

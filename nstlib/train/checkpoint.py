@@ -12,8 +12,8 @@ from pathlib import Path
 
 import torch
 
-from ..errors import UsageError
-from ..outputs import replacing
+from ..core.errors import UsageError
+from ..core.outputs import replacing
 from .record import TrainRecord
 
 

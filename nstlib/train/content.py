@@ -20,7 +20,7 @@ import torch
 from PIL import Image
 
 from .. import images
-from ..errors import UsageError
+from ..core.errors import UsageError
 
 SUFFIXES = (".jpg", ".jpeg", ".png", ".webp")
 #: Photos the lesson trains on when no folder is given; "coffee" and "hopper" are held out.

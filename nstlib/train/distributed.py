@@ -18,7 +18,7 @@ import torch
 import torch.distributed as dist
 
 from .. import env
-from ..errors import UsageError
+from ..core.errors import UsageError
 
 
 @dataclass(frozen=True)

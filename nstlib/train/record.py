@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ..records import Rows
+from ..core.records import Rows
 
 
 @dataclass

@@ -21,7 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlparse
 
-from . import config, outputs
+from .. import config
+from . import outputs
 from .errors import ImageError, UsageError
 
 _HEADERS = {"User-Agent": "nstlib (course image download)", "Accept": "image/*"}
