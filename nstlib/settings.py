@@ -13,6 +13,7 @@ from dataclasses import fields, replace
 from typing import TypeVar
 
 from .core.errors import UsageError
+from .core.errors import option as worded
 
 S = TypeVar("S", bound="Settings")
 
@@ -41,7 +42,7 @@ class Settings:
 def refuse(name: str, problem: str, cli_problem: str | None = None, option: str | None = None):
     """Raise the ``UsageError`` of a bad setting, worded ``name ...`` in Python and ``--name ...`` on the
     command line (``option``: the flag when it is not the field's name with dashes)."""
-    flag = option or "--" + name.replace("_", "-")
+    flag = option or worded(name, like="--")  # the one wording of a flag: core.errors.option
     raise UsageError(f"{name} {problem}", cli=f"{flag} {cli_problem or problem}")
 
 

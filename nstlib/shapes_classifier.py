@@ -21,6 +21,7 @@ from torch.nn import functional as F
 from tqdm.auto import tqdm
 
 from . import env, scenes
+from .core.outputs import replacing
 
 DATA = Path(__file__).with_name("data")
 WEIGHTS_FILE = DATA / "shapes_cnn.pt"
@@ -143,10 +144,12 @@ def train(out=None, progress: bool = True, **overrides) -> dict:
     model.eval()
     out = Path(out) if out else WEIGHTS_FILE
     out.parent.mkdir(parents=True, exist_ok=True)
-    torch.save({k: v.detach().contiguous().clone() for k, v in model.state_dict().items()}, out)
+    with replacing(out) as partial:
+        torch.save({k: v.detach().contiguous().clone() for k, v in model.state_dict().items()}, partial)
     record = {**settings, "categories": list(scenes.CLASSES), "val_accuracy": round(acc, 4), "history": history,
               "parameters": sum(p.numel() for p in model.parameters()),
               "train_seconds": round(time.time() - start, 1), "torch": torch.__version__,
               "command": "python -m nstlib train-shapes"}
-    out.with_suffix(".json").write_text(json.dumps(record, indent=1) + "\n")
+    with replacing(out.with_suffix(".json")) as partial:
+        partial.write_text(json.dumps(record, indent=1) + "\n")
     return record

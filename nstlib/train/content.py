@@ -20,7 +20,7 @@ import torch
 from PIL import Image
 
 from .. import images
-from ..core.errors import UsageError
+from ..core.errors import UsageError, option
 
 SUFFIXES = (".jpg", ".jpeg", ".png", ".webp")
 #: Photos the lesson trains on when no folder is given; "coffee" and "hopper" are held out.
@@ -49,7 +49,8 @@ def scan(folder) -> list[Path]:
 def _refuse(folder, problem: str):
     """A content folder that cannot be trained on: a UsageError worded for Python (``content=``) and for the
     command line (``--content``)."""
-    raise UsageError(f"content={str(folder)!r}: {problem}", cli=f"--content {folder}: {problem}")
+    raise UsageError(f"{option('content', repr(str(folder)))}: {problem}",
+                     cli=f"{option('--content', folder)}: {problem}")
 
 
 def decode(source, max_side: int) -> Image.Image:
