@@ -7,17 +7,6 @@ from nstlib import cam, cli, env, images, models, testing
 from nstlib import weights as W
 
 
-@pytest.fixture(scope="session")
-def standin_home(tmp_path_factory, offline_vgg16):
-    import shutil
-
-    home = tmp_path_factory.mktemp("torch")
-    testing.imagenet_standin("vgg16", home)
-    testing.imagenet_standin("vgg19", home)
-    yield home
-    shutil.rmtree(home, ignore_errors=True)  # 1.1 GB: not kept among pytest's last three runs
-
-
 @pytest.fixture
 def standin(standin_home, monkeypatch, tmp_path):
     monkeypatch.setenv("TORCH_HOME", str(standin_home))
