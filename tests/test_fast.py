@@ -45,6 +45,7 @@ def test_default_content_is_the_bundled_photos_cropped_reproducibly():
     assert torch.equal(crop, content.ContentCrops(content.sources(None, crop=48), crop=48, seed=1)[(0, 2)][0])
 
 
+@pytest.mark.slow
 def test_training_lowers_the_perceptual_loss():
     torch.manual_seed(0)
     net, record = fast.train(steps=40, lr=1e-2, progress=False, device="cpu", **TINY)

@@ -56,6 +56,7 @@ def test_layer_errors_list_the_valid_names():
     assert hooks.active_hooks(net) == 0
 
 
+@pytest.mark.slow
 def test_short_names_find_nested_layers():
     model = models.VGGClassifier()
     assert hooks.find_module(model, "relu5_3")[0] == "features.relu5_3"

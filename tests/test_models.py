@@ -154,6 +154,7 @@ def test_describe_layers_lists_every_shape(random_vgg16):
     assert shapes["pool5"] == (1, 512, 2, 2)
 
 
+@pytest.mark.slow
 def test_classifier_has_named_layers_and_imagenet_categories():
     model = models.VGGClassifier("vgg16")
     assert len(model.categories) == 1000 and model.categories[281] == "tabby"
@@ -161,6 +162,7 @@ def test_classifier_has_named_layers_and_imagenet_categories():
     assert model(torch.rand(1, 3, 224, 224)).shape == (1, 1000)
 
 
+@pytest.mark.slow
 def test_imagenet_classifier_loads_torchvision_checkpoints(tmp_path, monkeypatch, capsys):
     """The file torchvision downloads (features.N / classifier.N keys) maps onto the named layers."""
     import torchvision

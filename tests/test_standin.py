@@ -14,6 +14,7 @@ def standin(standin_home, monkeypatch, tmp_path):
     return standin_home
 
 
+@pytest.mark.slow
 def test_torchvision_loads_the_standin_as_its_own_checkpoint(standin):
     import torchvision.models as tvm
 
@@ -24,6 +25,7 @@ def test_torchvision_loads_the_standin_as_its_own_checkpoint(standin):
         net.load_state_dict(torch.load(path, map_location="cpu", weights_only=True))  # strict: same keys, shapes
 
 
+@pytest.mark.slow
 def test_the_standin_is_announced_as_not_imagenet_everywhere(standin, capsys):
     model = models.vgg("vgg16", last_layer="relu1_1")  # 'auto' takes it, as it would take the real file
     assert model.source.kind == "imagenet"
@@ -46,6 +48,7 @@ def test_a_published_file_gets_no_warning(tmp_home, monkeypatch):
     assert W.imagenet_source("vgg16").summary().endswith(f"({path})")
 
 
+@pytest.mark.slow
 def test_the_standin_sees_what_the_offline_pack_sees(standin, offline_vgg16):
     """Caffe's preprocessing folded into conv1_1 is exact away from the border (only the padding colour differs),
     and VGG19's extra convolutions pass their input through."""
@@ -62,6 +65,7 @@ def test_the_standin_sees_what_the_offline_pack_sees(standin, offline_vgg16):
         assert torch.allclose(v19[name], v16[name], rtol=1e-5, atol=1e-4)
 
 
+@pytest.mark.slow
 def test_the_imagenet_classifier_path_runs_on_the_standin(standin):
     """What lesson 3 does with ImageNet weights: top classes by name, Grad-CAM for classes asked by name."""
     clf = models.imagenet_classifier("vgg16", verbose=False)

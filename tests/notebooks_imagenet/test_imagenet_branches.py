@@ -11,6 +11,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
+pytestmark = pytest.mark.slow  # each test runs a whole notebook
+
 NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
 
 
