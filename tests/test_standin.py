@@ -73,8 +73,16 @@ def test_the_imagenet_classifier_path_runs_on_the_standin(standin):
     x = images.to_tensor(images.sample("cat"), size=(96, 96))
     probs, idx, names = cam.top_classes(clf, x, k=5)
     assert probs.shape == (1, 5) and all(n in clf.categories for n in names[0])
+    assert torch.all(probs[0, :-1] >= probs[0, 1:]), "most likely first"
+    with torch.no_grad():
+        assert idx[0, 0].item() == clf(x).argmax(1).item()
+    everything, _, _ = cam.top_classes(clf, x, k=1000)
+    assert float(everything.sum()) == pytest.approx(1.0, abs=1e-4)  # probabilities over every class
+    assert names[0] == [clf.categories[i] for i in idx[0].tolist()]
     maps = cam.grad_cam(clf, x.expand(2, -1, -1, -1), ["tabby", "space shuttle"])
     assert maps.shape == (2, 96, 96) and torch.isfinite(maps).all()
+    assert torch.allclose(maps[0], cam.grad_cam(clf, x, "tabby")[0], atol=1e-5)  # each map is its class's
+    assert not torch.allclose(maps[0], maps[1], atol=1e-3)
 
 
 def test_rescaled_multiplies_every_activation():
