@@ -23,6 +23,7 @@ def photos():
 
 
 @pytest.mark.parametrize("factor", FACTORS)
+@pytest.mark.slow
 def test_stylize_does_not_depend_on_the_scale(offline_vgg16, photos, factor):
     content, painting = photos
     scaled = testing.rescaled(offline_vgg16, factor)
