@@ -11,7 +11,7 @@ SITE   := build/book/html/index.html
 # JupyterLab refuses to run as root unless told to (containers, some classroom images).
 LAB_ARGS ?= $(if $(filter 0,$(shell id -u)),--allow-root)
 
-.PHONY: setup lab weights test unit notebooks colab-check e2e chromium lint bench gallery clean-venv \
+.PHONY: setup lab weights test unit quick notebooks colab-check e2e chromium lint bench gallery clean-venv \
         book book-smoke book-assets slides book-standin student-notebooks
 
 setup: $(STAMP)
@@ -36,6 +36,12 @@ lint: setup
 unit: setup
 	$(BIN)/python -m nstlib weights fetch offline
 	$(BIN)/python -m pytest tests --ignore=tests/e2e --ignore=tests/notebooks_imagenet
+
+# The unit tests without those marked slow (torchrun, the ImageNet stand-ins and classifier, whole notebooks,
+# long optimisations): the loop to run while editing. make unit runs them all.
+quick: setup
+	$(BIN)/python -m nstlib weights fetch offline
+	$(BIN)/python -m pytest tests --ignore=tests/e2e -m "not slow"
 
 notebooks: setup
 	$(BIN)/python -m nstlib weights fetch offline
@@ -89,7 +95,13 @@ book-standin: setup $(BOOK_ASSETS)
 	$(BIN)/python tools/build_book.py --standin --smoke
 
 # Copies of every lesson without its <details> solutions, for graded work: build/student-notebooks/.
-student-notebooks: setup
+student-# The unit tests without those marked slow (torchrun, the ImageNet stand-ins and classifier, whole notebooks,
+# long optimisations): the loop to run while editing. make unit runs them all.
+quick: setup
+	$(BIN)/python -m nstlib weights fetch offline
+	$(BIN)/python -m pytest tests --ignore=tests/e2e -m "not slow"
+
+notebooks: setup
 	$(BIN)/python tools/student_notebooks.py
 
 chromium:

@@ -7,6 +7,8 @@ code as the real weights. It is NOT ImageNet: the convolutions are the offline p
 folded into the first layer so that they see what they were trained on through torchvision's normalisation
 (VGG19's three extra convolutions pass their input through unchanged), and the classifier is seeded random.
 nstlib recognises it (its sha256 is not the published one) and every weights line says so.
+``standin_home`` keeps one copy of both stand-ins under NSTLIB_HOME, rewritten only when the offline pack changes,
+so that the unit tests, the ImageNet-branch notebooks and the Colab check share one 1.1 GB write.
 
 ``rescaled``: a copy of a VGG whose every activation is ``factor`` times larger, to check that the lessons'
 defaults do not depend on the scale of the weights.
@@ -16,12 +18,14 @@ from __future__ import annotations
 
 import argparse
 import copy
+import json
 import os
+import sys
 from pathlib import Path
 
 import torch
 
-from . import weights
+from . import config, weights
 from .core import outputs
 from .core.layers import conv_names, torchvision_index
 from .models import IMAGENET_MEAN, IMAGENET_STD
@@ -85,6 +89,43 @@ def imagenet_standin(arch: str = "vgg16", torch_home: str | os.PathLike | None =
     return target
 
 
+def standin_home(seed: int = 0, archs=("vgg16", "vgg19")) -> Path:
+    """A TORCH_HOME holding the stand-ins of ``archs``, kept in NSTLIB_HOME/standin and written only when missing
+    or made from another offline pack, seed or file: writing 1.1 GB takes longer than every test that reads it.
+
+    A sidecar beside each checkpoint records what made it (the offline pack's sha256, arch, seed) and the
+    file's size and mtime, so a changed pack or a file touched by anything else gets a fresh stand-in."""
+    folder = config.home() / "standin"
+    torch_home = folder / "torch"
+    pack = weights.sha256(weights.resolve("offline").path)
+    for arch in archs:
+        name = weights.imagenet_source(arch).path.name
+        target = torch_home / "hub" / "checkpoints" / name
+        sidecar = folder / f"{Path(name).stem}.json"
+        made_from = {"offline_sha256": pack, "arch": arch, "seed": seed}
+        if _recorded(sidecar) == {**made_from, **_file_stamp(target)}:
+            continue
+        sidecar.unlink(missing_ok=True)  # a failed write leaves no record vouching for the old file
+        imagenet_standin(arch, torch_home, seed)
+        sidecar.write_text(json.dumps({**made_from, **_file_stamp(target)}))
+    return torch_home
+
+
+def _file_stamp(path: Path) -> dict:
+    try:
+        stat = path.stat()
+    except OSError:
+        return {"size": None, "mtime_ns": None}
+    return {"size": stat.st_size, "mtime_ns": stat.st_mtime_ns}
+
+
+def _recorded(sidecar: Path) -> dict | None:
+    try:
+        return json.loads(sidecar.read_text())
+    except (OSError, ValueError):
+        return None
+
+
 def rescaled(model, factor: float):
     """A copy of a ``models.VGGFeatures`` whose every conv and ReLU output (and so every pool) is exactly
     ``factor`` times the original's: the first convolution's kernel and every bias are multiplied by
@@ -106,9 +147,16 @@ def rescaled(model, factor: float):
 def _main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m nstlib.testing",
                                      description="Write the ImageNet stand-in (NOT ImageNet) for CI.")
-    parser.add_argument("torch_home", help="a TORCH_HOME of its own, never your real one")
+    parser.add_argument("torch_home", nargs="?",
+                        help="a TORCH_HOME of its own, never your real one; without it, the stand-ins kept in "
+                             "NSTLIB_HOME/standin are reused (or written) and their TORCH_HOME is printed")
     parser.add_argument("--arch", nargs="+", default=["vgg16", "vgg19"], choices=["vgg16", "vgg19"])
     args = parser.parse_args(argv)
+    if args.torch_home is None:
+        home = standin_home(archs=tuple(args.arch))
+        print(f"the stand-ins (not ImageNet) in TORCH_HOME={home}", file=sys.stderr)
+        print(home)
+        return 0
     for arch in args.arch:
         print(f"wrote the {arch.upper()} stand-in (not ImageNet): {imagenet_standin(arch, args.torch_home)}")
     return 0

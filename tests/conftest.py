@@ -25,6 +25,15 @@ def offline_vgg16():
     return models.vgg("vgg16", "offline", verbose=False)
 
 
+@pytest.fixture(scope="session")
+def standin_home():
+    """A TORCH_HOME holding the ImageNet stand-ins (NOT ImageNet): written once per offline pack and shared with
+    the ImageNet-branch notebooks and the Colab check (``nstlib.testing.standin_home``)."""
+    from nstlib import testing
+
+    return testing.standin_home()
+
+
 @pytest.fixture
 def random_vgg16():
     torch.manual_seed(0)

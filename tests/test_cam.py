@@ -116,6 +116,7 @@ def test_named_layer_changes_resolution(shapes_random):
     assert cam.cam(shapes_random, x, 0, upsample=False).shape == (1, 8, 8)
 
 
+@pytest.mark.slow
 def test_default_layer_of_the_imagenet_models():
     assert cam.default_layer(models.VGGClassifier()) == "relu5_3"
     assert cam.default_layer(torchvision.models.vgg16(weights=None)) == "features.29"  # the last ReLU
@@ -141,6 +142,7 @@ def test_no_grad_caller_no_hooks_no_param_grads_flags_restored(shapes_random):
     assert torch.equal(shapes_random.features.bn1_1.running_mean, running)
 
 
+@pytest.mark.slow
 def test_inplace_relu_gives_the_same_map():
     x = colour_image()
     assert torch.allclose(cam.grad_cam(ColourNet(inplace=True), x, 0), cam.grad_cam(ColourNet(), x, 0))
@@ -235,6 +237,7 @@ def test_shipped_classifier_is_accurate_and_gradcam_finds_the_object(shapes_trai
     assert hits > 0.8 and hits > random_hits + 0.3
 
 
+@pytest.mark.slow
 def test_evaluate_gradcam_beats_the_baselines(shapes_trained):
     data = sc.heldout(24, seed=1)
     results = cam_metrics.evaluate(shapes_trained, data.images, data.boxes, data.labels, methods=("gradcam",),
@@ -277,6 +280,7 @@ def test_train_shapes_passes_only_the_options_typed_so_the_defaults_stay_the_cla
     assert seen == {"out": tmp_path / "s.pt", "epochs": 1}
 
 
+@pytest.mark.slow
 def test_a_hundred_maps_in_a_loop_do_not_grow_memory():
     import gc
     import warnings

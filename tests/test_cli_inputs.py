@@ -151,6 +151,7 @@ def test_huge_sizes_are_capped_with_a_warning_on_the_model_path(tmp_path, capsys
     assert max(Image.open(out).size) == 64
 
 
+@pytest.mark.slow
 def test_a_panorama_keeps_a_usable_short_side(tmp_path, capsys, monkeypatch):
     monkeypatch.setenv("NSTLIB_MAX_SIZE", "512")
     pano = tmp_path / "pano.png"
@@ -282,6 +283,7 @@ def test_weights_import_of_what_is_not_a_vgg(tmp_home, tmp_path, capsys):
 # ------------------------------------------------------------------------------------------- a real process
 
 
+@pytest.mark.slow
 def test_a_real_process_gets_status_2_and_no_traceback(tmp_path):
     content = photo(tmp_path / "photo.png")
     before = snapshot(tmp_path)

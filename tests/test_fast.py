@@ -28,13 +28,20 @@ def test_upsampling_is_resize_convolution_not_transposed_convolution():
 
 
 def test_stylize_takes_images_lists_and_batches():
+    torch.manual_seed(0)
     net = fast.TransformerNet(width=4, n_residual=1).eval()
     one = fast.stylize(net, images.sample("cat"), size=64)
     assert one.shape == (1, 3, 43, 64)
+    assert torch.allclose(one, fast.stylize(net, images.to_tensor(images.sample("cat"), size=64)), atol=1e-6)
     many = fast.stylize(net, [images.sample("cat", size=64), images.sample("coffee", size=64)])
     assert [t.shape for t in many] == [(3, 43, 64), (3, 43, 64)]
-    batch = fast.stylize(net, torch.rand(5, 3, 40, 40), batch_size=2)
+    assert torch.allclose(many[0], fast.stylize(net, images.sample("cat", size=64))[0], atol=1e-6)
+    assert not torch.allclose(many[0], many[1], atol=1e-3)  # each photo is stylized, not one of them twice
+    x = torch.rand(5, 3, 40, 40)
+    batch = fast.stylize(net, x, batch_size=2)
     assert batch.shape == (5, 3, 40, 40)
+    # Instance normalisation: chunks of 2, 2 and 1 give what one batch of 5 gives.
+    assert torch.allclose(batch, fast.stylize(net, x, batch_size=5), atol=1e-5)
 
 
 def test_default_content_is_the_bundled_photos_cropped_reproducibly():
@@ -46,6 +53,7 @@ def test_default_content_is_the_bundled_photos_cropped_reproducibly():
     assert torch.equal(crop, content.ContentCrops(content.sources(None, crop=48), crop=48, seed=1)[(0, 2)][0])
 
 
+@pytest.mark.slow
 def test_training_lowers_the_perceptual_loss():
     torch.manual_seed(0)
     net, record = fast.train(steps=40, lr=1e-2, progress=False, device="cpu", **TINY)

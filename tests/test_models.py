@@ -34,11 +34,18 @@ def test_model_is_truncated_after_the_last_layer_asked_for():
 
 
 def test_extract_returns_the_asked_layers_in_order_with_their_shapes(random_vgg16):
-    out = random_vgg16.extract(torch.rand(2, 3, 64, 96), ["relu3_1", "conv1_1", "pool5"])
+    x = torch.rand(2, 3, 64, 96)
+    out = random_vgg16.extract(x, ["relu3_1", "conv1_1", "pool5"])
     assert list(out) == ["relu3_1", "conv1_1", "pool5"]
     assert out["conv1_1"].shape == (2, 64, 64, 96)
     assert out["relu3_1"].shape == (2, 256, 16, 24)
     assert out["pool5"].shape == (2, 512, 2, 3)
+    # The values are those layers' outputs: the whole network's for pool5, the first convolution by hand for conv1_1.
+    assert torch.allclose(out["pool5"], random_vgg16(x), atol=1e-6)
+    conv = random_vgg16.features.conv1_1
+    by_hand = torch.nn.functional.conv2d(random_vgg16.preprocess(x), conv.weight, conv.bias, padding=1)
+    assert torch.allclose(out["conv1_1"], by_hand, atol=1e-5)
+    assert torch.allclose(out["relu3_1"], random_vgg16.extract(x, ["relu3_1"])["relu3_1"], atol=1e-6)
 
 
 def test_captured_conv_output_is_not_overwritten_by_relu(random_vgg16):
@@ -155,6 +162,7 @@ def test_describe_layers_lists_every_shape(random_vgg16):
     assert shapes["pool5"] == (1, 512, 2, 2)
 
 
+@pytest.mark.slow
 def test_classifier_has_named_layers_and_imagenet_categories():
     model = models.VGGClassifier("vgg16")
     assert len(model.categories) == 1000 and model.categories[281] == "tabby"
@@ -162,6 +170,7 @@ def test_classifier_has_named_layers_and_imagenet_categories():
     assert model(torch.rand(1, 3, 224, 224)).shape == (1, 1000)
 
 
+@pytest.mark.slow
 def test_imagenet_classifier_loads_torchvision_checkpoints(tmp_path, monkeypatch, capsys):
     """The file torchvision downloads (features.N / classifier.N keys) maps onto the named layers."""
     import torchvision

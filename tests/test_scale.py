@@ -23,6 +23,7 @@ def photos():
 
 
 @pytest.mark.parametrize("factor", FACTORS)
+@pytest.mark.slow
 def test_stylize_does_not_depend_on_the_scale(offline_vgg16, photos, factor):
     content, painting = photos
     scaled = testing.rescaled(offline_vgg16, factor)
@@ -52,6 +53,7 @@ def test_dream_does_not_depend_on_the_scale(offline_vgg16, factor):
 
 
 @pytest.mark.parametrize("factor", FACTORS)
+@pytest.mark.slow
 def test_filter_visualize_reaches_the_same_objective_at_any_scale(offline_vgg16, factor):
     """Adam's step is invariant to the gradient's scale except for its eps (1e-8, against gradients of about
     1e-2 here, 1e-4 for ImageNet VGG): with eps ~ 0 a rescale by 2 is bit-identical. The pictures are chaotic in
@@ -68,6 +70,7 @@ def test_filter_visualize_reaches_the_same_objective_at_any_scale(offline_vgg16,
 
 
 @pytest.mark.parametrize("factor", FACTORS)
+@pytest.mark.slow
 def test_fast_train_does_not_depend_on_the_scale(offline_vgg16, tmp_home, tmp_path, factor):
     """fast.train loads its loss network by name, so both copies are imported as weights files."""
     from nstlib import weights as W

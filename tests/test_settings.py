@@ -84,6 +84,9 @@ def test_visualize_ctrl_c_returns_the_images_so_far(conv21):
 
     result = filters.visualize(conv21, "conv2_1", [0], size=32, steps=10, callback=interrupt, progress=False)
     assert result.images.shape == (1, 3, 32, 32) and len(result.rows) == 2
+    two_steps = filters.visualize(conv21, "conv2_1", [0], size=32, steps=2, progress=False)
+    assert torch.equal(result.images, two_steps.images), "not the images of the two steps taken before Ctrl-C"
+    assert result.history == two_steps.history
 
 
 # --- the one pattern, in all three classes ------------------------------------------------------------------

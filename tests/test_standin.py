@@ -7,17 +7,6 @@ from nstlib import cam, cli, env, images, models, testing
 from nstlib import weights as W
 
 
-@pytest.fixture(scope="session")
-def standin_home(tmp_path_factory, offline_vgg16):
-    import shutil
-
-    home = tmp_path_factory.mktemp("torch")
-    testing.imagenet_standin("vgg16", home)
-    testing.imagenet_standin("vgg19", home)
-    yield home
-    shutil.rmtree(home, ignore_errors=True)  # 1.1 GB: not kept among pytest's last three runs
-
-
 @pytest.fixture
 def standin(standin_home, monkeypatch, tmp_path):
     monkeypatch.setenv("TORCH_HOME", str(standin_home))
@@ -25,6 +14,7 @@ def standin(standin_home, monkeypatch, tmp_path):
     return standin_home
 
 
+@pytest.mark.slow
 def test_torchvision_loads_the_standin_as_its_own_checkpoint(standin):
     import torchvision.models as tvm
 
@@ -35,6 +25,7 @@ def test_torchvision_loads_the_standin_as_its_own_checkpoint(standin):
         net.load_state_dict(torch.load(path, map_location="cpu", weights_only=True))  # strict: same keys, shapes
 
 
+@pytest.mark.slow
 def test_the_standin_is_announced_as_not_imagenet_everywhere(standin, capsys):
     model = models.vgg("vgg16", last_layer="relu1_1")  # 'auto' takes it, as it would take the real file
     assert model.source.kind == "imagenet"
@@ -57,6 +48,7 @@ def test_a_published_file_gets_no_warning(tmp_home, monkeypatch):
     assert W.imagenet_source("vgg16").summary().endswith(f"({path})")
 
 
+@pytest.mark.slow
 def test_the_standin_sees_what_the_offline_pack_sees(standin, offline_vgg16):
     """Caffe's preprocessing folded into conv1_1 is exact away from the border (only the padding colour differs),
     and VGG19's extra convolutions pass their input through."""
@@ -73,6 +65,7 @@ def test_the_standin_sees_what_the_offline_pack_sees(standin, offline_vgg16):
         assert torch.allclose(v19[name], v16[name], rtol=1e-5, atol=1e-4)
 
 
+@pytest.mark.slow
 def test_the_imagenet_classifier_path_runs_on_the_standin(standin):
     """What lesson 3 does with ImageNet weights: top classes by name, Grad-CAM for classes asked by name."""
     clf = models.imagenet_classifier("vgg16", verbose=False)
@@ -80,8 +73,16 @@ def test_the_imagenet_classifier_path_runs_on_the_standin(standin):
     x = images.to_tensor(images.sample("cat"), size=(96, 96))
     probs, idx, names = cam.top_classes(clf, x, k=5)
     assert probs.shape == (1, 5) and all(n in clf.categories for n in names[0])
+    assert torch.all(probs[0, :-1] >= probs[0, 1:]), "most likely first"
+    with torch.no_grad():
+        assert idx[0, 0].item() == clf(x).argmax(1).item()
+    everything, _, _ = cam.top_classes(clf, x, k=1000)
+    assert float(everything.sum()) == pytest.approx(1.0, abs=1e-4)  # probabilities over every class
+    assert names[0] == [clf.categories[i] for i in idx[0].tolist()]
     maps = cam.grad_cam(clf, x.expand(2, -1, -1, -1), ["tabby", "space shuttle"])
     assert maps.shape == (2, 96, 96) and torch.isfinite(maps).all()
+    assert torch.allclose(maps[0], cam.grad_cam(clf, x, "tabby")[0], atol=1e-5)  # each map is its class's
+    assert not torch.allclose(maps[0], maps[1], atol=1e-3)
 
 
 def test_rescaled_multiplies_every_activation():

@@ -119,6 +119,7 @@ def test_a_batch_loss_is_the_mean_of_its_images_losses():
 # --- one process against two ----------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_torchrun_two_processes_give_one_process_losses_and_only_rank_0_writes(photos, tmp_path):
     command, env = torchrun("--content", photos, "--steps", 4, "--workers", 1, "--preview-every", 2,
                             "--run-dir", tmp_path / "two", "-o", tmp_path / "two.pth")
@@ -145,6 +146,7 @@ def test_torchrun_two_processes_give_one_process_losses_and_only_rank_0_writes(p
 
 
 @pytest.mark.parametrize("epoch_batches", [content.MIN_EPOCH_BATCHES, 1], ids=["within-an-epoch", "across-epochs"])
+@pytest.mark.slow
 def test_resume_continues_the_loss_curve(tmp_path, monkeypatch, epoch_batches):
     monkeypatch.setattr(content, "MIN_EPOCH_BATCHES", epoch_batches)  # 1: the bundled photos make 3-step epochs
     _, whole = fast.train(steps=5, device="cpu", progress=False, **TINY)
@@ -171,6 +173,7 @@ def _worker_with_rank(parent: int, rank: int) -> int:
 
 
 @pytest.mark.skipif(not Path("/proc/self/environ").exists(), reason="finds torchrun's workers through /proc")
+@pytest.mark.slow
 def test_ctrl_c_on_one_rank_stops_both_with_a_checkpoint_that_resumes_in_one_process(photos, tmp_path):
     run = tmp_path / "run"
     command, env = torchrun("--content", photos, "--steps", 1000, "--preview-every", 0, "--run-dir", run,

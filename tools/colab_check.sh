@@ -10,7 +10,8 @@
 #    pip-installs nstlib with --no-deps from the public repository's address, which git rewrites to this
 #    clone (its committed HEAD: commit before running), then runs `weights fetch auto`.
 # 3. The weights are what Colab gets from `fetch auto`: torchvision's checkpoints, here the ImageNet stand-in
-#    (nstlib.testing, NOT ImageNet), in an empty TORCH_HOME and NSTLIB_HOME.
+#    (nstlib.testing, NOT ImageNet) in a TORCH_HOME that holds nothing else (the one the tests share, written
+#    once per offline pack), and an empty NSTLIB_HOME.
 # 4. The widget tests run against the nstlib the setup cell installed and ipywidgets 7.
 #
 # What this cannot check: Colab's real front end (widgets drawn by Colab's ipywidgets 7 JavaScript, uploads,
@@ -21,7 +22,7 @@ ROOT=$PWD
 PYTHON=${PYTHON:-python3}
 VENV=${COLAB_VENV:-.venv-colab}
 REQUIREMENTS=tools/colab/requirements.txt
-HOST_PYTHON=${HOST_PYTHON:-.venv/bin/python}  # the project's venv: writes the stand-in checkpoints
+HOST_PYTHON=${HOST_PYTHON:-.venv/bin/python}  # the project's venv: writes or reuses the stand-in checkpoints
 
 if [ -n "$(git status --porcelain -- nstlib pyproject.toml)" ]; then
   echo "colab-check: nstlib/ or pyproject.toml has uncommitted changes; the setup cell installs the committed"
@@ -45,11 +46,13 @@ git config -f "$work/gitconfig" url."file://$ROOT".insteadOf "https://github.com
 # A Colab kernel has imported google.colab before the first cell runs.
 mkdir -p "$work/ipython/profile_default/startup" "$work/nstlib-home"
 echo "import google.colab" >"$work/ipython/profile_default/startup/00-colab.py"
-"$HOST_PYTHON" -m nstlib.testing "$work/torch"
+# The stand-ins kept in the host's NSTLIB_HOME (reused when the tests wrote them for this offline pack).
+standin_torch_home=$("$HOST_PYTHON" -m nstlib.testing)
+test -n "$standin_torch_home"
 
 export PATH="$ROOT/$VENV/bin:$PATH"  # `!python -m nstlib ...` in the setup cell finds the kernel's Python
 export GIT_CONFIG_GLOBAL="$work/gitconfig" IPYTHONDIR="$work/ipython" PYTHONPATH="$ROOT/tools/colab/stubs"
-export TORCH_HOME="$work/torch" NSTLIB_HOME="$work/nstlib-home" NSTLIB_SMOKE=1 MPLBACKEND=Agg
+export TORCH_HOME="$standin_torch_home" NSTLIB_HOME="$work/nstlib-home" NSTLIB_SMOKE=1 MPLBACKEND=Agg
 unset NSTLIB_WEIGHTS
 
 "$VENV/bin/python" -c "import ipywidgets, torch; print('Colab stand-in: ipywidgets', ipywidgets.__version__, \

@@ -6,24 +6,20 @@ checks that they did (and that the output says the weights are not ImageNet). ``
 after the nbval pass; ``make unit`` leaves it out (it executes whole notebooks, about a minute on two cores).
 """
 
-import shutil
 from pathlib import Path
 
 import nbformat
 import pytest
 
-from nstlib import testing
+pytestmark = pytest.mark.slow  # each test runs a whole notebook
 
 NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
 
 
 @pytest.fixture(scope="module")
-def standin_env(tmp_path_factory):
-    home = tmp_path_factory.mktemp("torch")
-    testing.imagenet_standin("vgg16", home)
-    testing.imagenet_standin("vgg19", home)
-    yield {"TORCH_HOME": str(home), "NSTLIB_SMOKE": "1"}
-    shutil.rmtree(home, ignore_errors=True)
+def standin_env(standin_home):
+    """The stand-ins the unit tests and the Colab check use too (conftest's ``standin_home``)."""
+    return {"TORCH_HOME": str(standin_home), "NSTLIB_SMOKE": "1"}
 
 
 def run(name, env, monkeypatch):
