@@ -3,8 +3,8 @@
 | variable          | meaning                                                     | default            |
 |-------------------|-------------------------------------------------------------|--------------------|
 | NSTLIB_SMOKE      | 1: tiny images and few steps, every notebook runs in seconds | 0                  |
-| NSTLIB_HOME       | where the offline pack, imported weights and downloaded     | ~/.cache/nstlib    |
-|                   | images are kept                                             |                    |
+| NSTLIB_HOME       | where the offline pack, imported weights, downloaded images | ~/.cache/nstlib    |
+|                   | and the tests' ImageNet stand-ins (``standin/``) are kept   |                    |
 | NSTLIB_WEIGHTS    | default weights source (auto, imagenet, offline, a path...) | auto               |
 | NSTLIB_DEVICE     | force a device (cpu, cuda, cuda:1, mps)                     | best available     |
 | NSTLIB_MAX_SIZE   | longest image side before images are downscaled (pixels)    | 1024               |
