@@ -257,29 +257,6 @@ def test_randomised_model_changes_the_map(shapes_trained):
     assert torch.allclose(before, cam.grad_cam(shapes_trained, data.images, data.labels))  # original untouched
 
 
-def test_train_shapes_command_is_registered():
-    from nstlib.cli import build_parser
-
-    args = build_parser().parse_args(["train-shapes", "--epochs", "1", "--seed", "3"])
-    assert args.epochs == 1 and args.seed == 3 and callable(args.func)
-    settings = sc.settings_of()
-    assert settings["seed"] == 0 and settings["categories"] == list(scenes.CLASSES)
-
-
-def test_train_shapes_passes_only_the_options_typed_so_the_defaults_stay_the_classifiers(monkeypatch, tmp_path):
-    from nstlib import cli
-
-    seen = {}
-
-    def train(out, **overrides):
-        seen.update(out=out, **overrides)
-        return {"val_accuracy": 0.5, "train_seconds": 1.0}
-
-    monkeypatch.setattr(sc, "train", train)
-    assert cli.main(["train-shapes", "--epochs", "1", "--out", str(tmp_path / "s.pt")]) == 0
-    assert seen == {"out": tmp_path / "s.pt", "epochs": 1}
-
-
 @pytest.mark.slow
 def test_a_hundred_maps_in_a_loop_do_not_grow_memory():
     import gc

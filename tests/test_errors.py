@@ -5,12 +5,10 @@ import sys
 import warnings
 
 import pytest
-import torch
 
-from nstlib import cli, env, images
+from nstlib import env, images
 from nstlib.core import errors, outputs
 from nstlib.core.errors import UsageError, option
-from nstlib.train import distributed
 
 
 @pytest.mark.parametrize("args, kwargs, said", [
@@ -60,25 +58,3 @@ def test_image_error_lives_in_errors_and_images_and_urls_do_not_import_each_othe
     code = ("import sys, nstlib.core.urls; assert 'nstlib.images' not in sys.modules, 'urls loads images'; "
             "import nstlib.images")
     subprocess.run([sys.executable, "-c", code], check=True)
-
-
-def test_a_user_error_on_a_process_other_than_the_first_is_printed(tmp_path, monkeypatch, capsys):
-    """Under torchrun, an error met inside the session by one process alone must reach the user: rank 0 may
-    never meet it (torchrun stops the others when one process fails)."""
-    from nstlib import fast
-
-    def fails_on_this_process(*args, **kwargs):
-        with distributed.session("cpu"):
-            raise UsageError("content='photos': photo_7.jpg cannot be read")
-
-    monkeypatch.setattr(torch.distributed, "is_initialized", lambda: True)  # as if torchrun had joined the group
-    monkeypatch.setattr(fast, "train", fails_on_this_process)
-    monkeypatch.setenv("WORLD_SIZE", "2")
-    argv = ["train-fast", "--style", "mosaic", "--weights", "random", "--device", "cpu", "--no-progress",
-            "--batch-size", "2", "-o", str(tmp_path / "m.pth")]
-    for rank in ("1", "0"):
-        monkeypatch.setenv("RANK", rank)
-        assert cli.main(argv) == 2
-        err = capsys.readouterr().err.strip()
-        said = " (process 1)" if rank == "1" else ""
-        assert err == f"nstlib train-fast: error{said}: content='photos': photo_7.jpg cannot be read"

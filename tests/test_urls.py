@@ -2,7 +2,7 @@
 
 import pytest
 
-from nstlib import cli, images
+from nstlib import images
 from nstlib.core import urls
 from nstlib.images import ImageError
 
@@ -51,16 +51,6 @@ def test_an_unwritable_cache_names_nstlib_home(tmp_path, monkeypatch, image_serv
     monkeypatch.setenv("NSTLIB_HOME", str(blocker))
     with pytest.raises(ImageError, match="NSTLIB_HOME must be a folder you can write to"):
         images.load(image_server.base + "/red.png")
-
-
-def test_the_command_line_takes_addresses(tmp_home, image_server, tmp_path, capsys):
-    out = tmp_path / "out.png"
-    code = cli.main(["stylize", "--model", "mosaic", image_server.base + "/red.png", "-o", str(out)])
-    assert code == 0 and out.is_file()
-    code = cli.main(["stylize", "--model", "mosaic", image_server.base + "/page.html", "-o", str(tmp_path / "b.png")])
-    err = capsys.readouterr().err
-    assert code == 2 and err.startswith("nstlib stylize: error:") and "is not an image" in err
-    assert not (tmp_path / "b.png").exists()
 
 
 def test_resolve_knows_names_files_addresses_and_refuses_the_rest(tmp_home, tmp_path, image_server):

@@ -3,7 +3,7 @@ import json
 import pytest
 import torch
 
-from nstlib import cli, models
+from nstlib import models
 from nstlib import weights as W
 
 
@@ -105,17 +105,3 @@ def test_corruption_is_detected_by_verify(tmp_home, tmp_path):
     assert W.verify(source)
     source.path.write_bytes(source.path.read_bytes()[:-10] + b"0123456789")
     assert not W.verify(source)
-
-
-def test_cli_list_and_fetch_without_network(tmp_home, no_network, capsys):
-    assert cli.main(["weights", "list"]) == 0
-    out = capsys.readouterr().out
-    assert "imagenet-vgg16" in out and "offline-vgg16" in out and "missing" in out
-    assert "fetch offline" in out
-    assert cli.main(["weights", "fetch", "imagenet"]) == 2
-    assert "not reachable" in capsys.readouterr().err
-
-
-def test_cli_import_reports_a_clear_error(tmp_home, tmp_path, capsys):
-    assert cli.main(["weights", "import", str(tmp_path / "nope.pth")]) == 2
-    assert "no such file" in capsys.readouterr().err
