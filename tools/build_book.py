@@ -441,23 +441,21 @@ def reusable_run(paths: list[Path], build: Path = BUILD) -> bool:
 @contextlib.contextmanager
 def standin_weights():
     """While inside, 'auto' finds nstlib.testing's ImageNet stand-in (NOT ImageNet) where torchvision's
-    checkpoints would be, exactly as tests/notebooks_imagenet runs the lessons' ImageNet branches."""
+    checkpoints would be, exactly as tests/notebooks_imagenet runs the lessons' ImageNet branches: the same
+    cached copy (``testing.standin_home``), written only once per offline pack."""
     from nstlib import testing
 
     saved = {key: os.environ.get(key) for key in ("TORCH_HOME", "NSTLIB_WEIGHTS")}
-    with tempfile.TemporaryDirectory(prefix="nstlib-standin-") as home:
-        for arch in ("vgg16", "vgg19"):
-            testing.imagenet_standin(arch, home)
-        os.environ["TORCH_HOME"] = home  # the kernels inherit it
-        os.environ.pop("NSTLIB_WEIGHTS", None)
-        try:
-            yield
-        finally:
-            for key, value in saved.items():
-                if value is None:
-                    os.environ.pop(key, None)
-                else:
-                    os.environ[key] = value
+    os.environ["TORCH_HOME"] = str(testing.standin_home())  # the kernels inherit it
+    os.environ.pop("NSTLIB_WEIGHTS", None)
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
 
 
 def main(argv=None) -> int:
