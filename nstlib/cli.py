@@ -316,7 +316,7 @@ def _is_animation(path: Path) -> bool:
     try:
         with Image.open(path) as image:
             return getattr(image, "n_frames", 1) > 1
-    except (OSError, ValueError):
+    except (OSError, ValueError, Image.DecompressionBombError):
         return False  # images.load says what is wrong with it
 
 

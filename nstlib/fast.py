@@ -353,7 +353,7 @@ def stylize_animation(net: TransformerNet, src, out, size=None, overwrite: bool 
             for frame in ImageSequence.Iterator(gif):
                 durations.append(frame.info.get("duration", 100))
                 frames.append(images.load(frame.convert("RGBA"), size=size, min_size=8))
-    except OSError as error:
+    except (OSError, Image.DecompressionBombError) as error:  # a bomb is not an OSError: say it, no traceback
         raise images.ImageError(f"{src} could not be read as an animation ({error})") from None
     batch = torch.cat([images.to_tensor(f, min_size=8) for f in frames])
     styled = [images.to_pil(t) for t in stylize(net, batch)]

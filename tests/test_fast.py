@@ -129,6 +129,15 @@ def test_animated_gif_is_stylized_frame_by_frame(tmp_path):
         assert dst.n_frames == src.n_frames == 4 and dst.size == src.size
 
 
+def test_an_animation_too_large_to_open_is_a_clear_error(tmp_path, monkeypatch):
+    net = fast.TransformerNet(width=4, n_residual=1).eval()
+    clip = fast.sample_gif(frames=2, size=48)
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 100)  # Pillow refuses images of more than twice this
+    with pytest.raises(images.ImageError, match="could not be read as an animation"):
+        fast.stylize_animation(net, clip, tmp_path / "out.gif")
+    assert not (tmp_path / "out.gif").exists()
+
+
 def test_the_sample_clip_pans_across_the_photo_and_is_made_once(tmp_path, monkeypatch):
     monkeypatch.setenv("NSTLIB_HOME", str(tmp_path))
     clip = fast.sample_gif(frames=3, size=64)
