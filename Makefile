@@ -95,13 +95,7 @@ book-standin: setup $(BOOK_ASSETS)
 	$(BIN)/python tools/build_book.py --standin --smoke
 
 # Copies of every lesson without its <details> solutions, for graded work: build/student-notebooks/.
-student-# The unit tests without those marked slow (torchrun, the ImageNet stand-ins and classifier, whole notebooks,
-# long optimisations): the loop to run while editing. make unit runs them all.
-quick: setup
-	$(BIN)/python -m nstlib weights fetch offline
-	$(BIN)/python -m pytest tests --ignore=tests/e2e -m "not slow"
-
-notebooks: setup
+student-notebooks: setup
 	$(BIN)/python tools/student_notebooks.py
 
 chromium:
