@@ -48,13 +48,39 @@ def style_vgg16():
 
 
 @pytest.fixture
-def image_server():
+def local_server():
+    """Start a local HTTP server on 127.0.0.1 for a request handler class: ``local_server(Handler)`` returns the
+    server, with ``.base`` its address; every server started is shut down after the test (after the fixtures
+    that use it have released their waiting handlers)."""
+    import threading
+    from http.server import ThreadingHTTPServer
+
+    started = []
+
+    def start(handler):
+        server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        server.daemon_threads = True
+        thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+        thread.start()
+        server.base = f"http://127.0.0.1:{server.server_address[1]}"
+        started.append((server, thread))
+        return server
+
+    yield start
+    for server, thread in started:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+
+
+@pytest.fixture
+def image_server(local_server):
     """A local HTTP server on 127.0.0.1 serving an image, a web page, a 404, a body too large and a slow answer.
 
     Yields the base address; ``server.hits`` counts requests per path (to see the cache at work)."""
     import io
     import threading
-    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+    from http.server import BaseHTTPRequestHandler
 
     from PIL import Image
 
@@ -88,13 +114,7 @@ def image_server():
             else:
                 self._send(404, b"not here", "text/plain")
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
+    server = local_server(Handler)
     server.hits = hits
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    server.base = f"http://127.0.0.1:{server.server_address[1]}"
     yield server
     release.set()
-    server.shutdown()
-    server.server_close()

@@ -45,19 +45,12 @@ class _Handler(http.server.BaseHTTPRequestHandler):
 
 
 @pytest.fixture
-def server(tmp_home, monkeypatch):
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-    httpd.daemon_threads = True
+def server(tmp_home, monkeypatch, local_server):
+    httpd = local_server(_Handler)
     httpd.requests, httpd.release = [], threading.Event()
-    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
     monkeypatch.setitem(W.PUBLISHED_SHA256_PREFIX, FILE, PREFIX)
-    httpd.base = f"http://127.0.0.1:{httpd.server_address[1]}"
     yield httpd
     httpd.release.set()
-    httpd.shutdown()
-    httpd.server_close()
-    thread.join(timeout=5)
 
 
 def _leftovers():

@@ -7,7 +7,7 @@ a download cut short; whatever Pillow says about a downloaded file is said as fo
 import io
 import threading
 import warnings
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
 import pytest
 from PIL import Image
@@ -29,7 +29,7 @@ DAMAGED = _png((300, 200))[: 2 * len(_png((300, 200))) // 3]
 
 
 @pytest.fixture
-def server():
+def server(local_server):
     stop = threading.Event()
 
     class Handler(BaseHTTPRequestHandler):
@@ -66,15 +66,9 @@ def server():
             except OSError:  # the client gave up: what the tests ask of it
                 pass
 
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    httpd.daemon_threads = True
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    httpd.base = f"http://127.0.0.1:{httpd.server_address[1]}"
+    httpd = local_server(Handler)
     yield httpd
     stop.set()
-    httpd.shutdown()
-    httpd.server_close()
 
 
 def _cache_files(home):
