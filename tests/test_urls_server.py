@@ -101,22 +101,17 @@ def test_a_web_page_is_not_an_image(tmp_home, server):
     assert _cache_files(tmp_home) == []
 
 
-def test_a_damaged_download_is_worded_as_the_same_file_on_disk(tmp_home, server, tmp_path):
-    url, path = server.base + "/damaged.png", tmp_path / "damaged.png"
-    path.write_bytes(DAMAGED)
-    with pytest.raises(ImageError, match="damaged or cut short") as on_disk:
-        images.load(path)
-    with pytest.raises(ImageError) as downloaded:
-        images.load(url)
-    _same_words(downloaded.value, url, on_disk.value, path)
-    assert _cache_files(tmp_home) == []
-
-
-def test_an_oversized_download_is_worded_as_the_same_file_on_disk(tmp_home, server, tmp_path, monkeypatch):
-    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 2000)  # the 80 x 60 image is then more than twice too big
-    url, path = server.base + "/red.png", tmp_path / "red.png"
-    path.write_bytes(PNG)
-    with pytest.raises(ImageError, match="more pixels than nstlib will open") as on_disk:
+@pytest.mark.parametrize("name, data, max_pixels, words", [
+    ("damaged.png", DAMAGED, None, "damaged or cut short"),
+    ("red.png", PNG, 2000, "more pixels than nstlib will open"),  # the 80 x 60 image is then more than twice too big
+], ids=["damaged", "oversized"])
+def test_a_bad_download_is_worded_as_the_same_file_on_disk(tmp_home, server, tmp_path, monkeypatch, name, data,
+                                                           max_pixels, words):
+    if max_pixels:
+        monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", max_pixels)
+    url, path = f"{server.base}/{name}", tmp_path / name
+    path.write_bytes(data)
+    with pytest.raises(ImageError, match=words) as on_disk:
         images.load(path)
     with pytest.raises(ImageError) as downloaded:
         images.load(url)
