@@ -155,7 +155,8 @@ def frequency_scale(h: int, w: int, decay: float = 1.0, device=None, dtype=torch
 class FourierImage(torch.nn.Module):
     """A batch of RGB images parametrised as decorrelated-colour, 1/f-scaled Fourier coefficients.
 
-    ``image()`` = sigmoid(colour_matrix @ irfft2(scale * spectrum) * 4): always in (0, 1), and a gradient step
+    ``image()`` = sigmoid(colour_matrix @ irfft2(scale * spectrum, norm="ortho") / MAGIC), with
+    scale = 1 / f**decay (``frequency_scale``): always in (0, 1), and a gradient step
     moves all frequencies about equally far in *perceptual* terms, so low-frequency structure appears in
     a few steps instead of being drowned in pixel noise. ``from_image`` is the exact inverse.
     """

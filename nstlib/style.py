@@ -82,8 +82,8 @@ def gram(features: torch.Tensor) -> torch.Tensor:
 class _Gram(torch.autograd.Function):
     """``M Mᵀ`` per batch item (or ``Mᵀ M`` for positions-by-channels M), with a one-product backward.
 
-    Autograd's own backward of ``M @ M.T`` makes two products and adds them in different layouts; with
-    bmm's copies of transposed maps, that was half of a bf16 stylize step on the CPU (0.27 s -> 0.13 s).
+    Autograd's own backward of ``M @ M.T`` makes two products and adds them in different layouts, with bmm's
+    copies of transposed maps; one product is cheaper (``benchmarks/bench_style.py`` times whole steps).
     """
 
     @staticmethod
@@ -388,15 +388,14 @@ def scale_sizes(size: int, scales: int, min_side: int, aspect: float) -> list[in
     return sizes[::-1]
 
 
-#: From this size up, ``scales='auto'`` adds a half-size scale (the timings are in ``auto_scales``).
+#: From this size up, ``scales='auto'`` adds a half-size scale (``auto_scales`` says why).
 COARSE_TO_FINE_FROM = 512
 
 
 def auto_scales(size: int) -> int:
-    """Scales for ``scales='auto'``. Measured on the cat and the strokes texture, time to the same loss in a
-    warm process, one scale against a fifth of the steps at half size: 7.8 s against 9.0 s at 384 px,
-    17.2 s against 16.3 s at 512 px, 35 s against 21 s at 768 px. Below 512 px the upsampled picture lacks
-    too much of the fine strokes relu1_1 and relu2_1 ask for; from 512 px the cheap coarse steps win."""
+    """Scales for ``scales='auto'``: one below ``COARSE_TO_FINE_FROM``, where the upsampled picture of a
+    half-size scale lacks too much of the fine strokes relu1_1 and relu2_1 ask for; two from there up, where
+    the cheap coarse steps win. ``benchmarks/bench_style.py`` measures time to equal loss at each size."""
     return 1 if size < COARSE_TO_FINE_FROM else 2
 
 

@@ -8,7 +8,7 @@ folded into the first layer so that they see what they were trained on through t
 (VGG19's three extra convolutions pass their input through unchanged), and the classifier is seeded random.
 nstlib recognises it (its sha256 is not the published one) and every weights line says so.
 ``standin_home`` keeps one copy of both stand-ins under NSTLIB_HOME, rewritten only when the offline pack changes,
-so that the unit tests, the ImageNet-branch notebooks and the Colab check share one 1.1 GB write.
+so that the unit tests, the ImageNet-branch notebooks and the Colab check share one write of the stand-ins.
 
 ``rescaled``: a copy of a VGG whose every activation is ``factor`` times larger, to check that the lessons'
 defaults do not depend on the scale of the weights.
@@ -91,7 +91,7 @@ def imagenet_standin(arch: str = "vgg16", torch_home: str | os.PathLike | None =
 
 def standin_home(seed: int = 0, archs=("vgg16", "vgg19")) -> Path:
     """A TORCH_HOME holding the stand-ins of ``archs``, kept in NSTLIB_HOME/standin and written only when missing
-    or made from another offline pack, seed or file: writing 1.1 GB takes longer than every test that reads it.
+    or made from another offline pack, seed or file: writing them costs more than every test that reads them.
 
     A sidecar beside each checkpoint records what made it (the offline pack's sha256, arch, seed) and the
     file's size and mtime, so a changed pack or a file touched by anything else gets a fresh stand-in."""
