@@ -395,7 +395,7 @@ COARSE_TO_FINE_FROM = 512
 def auto_scales(size: int) -> int:
     """Scales for ``scales='auto'``: one below ``COARSE_TO_FINE_FROM``, where the upsampled picture of a
     half-size scale lacks too much of the fine strokes relu1_1 and relu2_1 ask for; two from there up, where
-    the cheap coarse steps win. ``benchmarks/bench_style.py`` measures time to equal loss at each size."""
+    the cheap coarse steps win. ``benchmarks/bench_style.py --size N`` measures time to equal loss at a size."""
     return 1 if size < COARSE_TO_FINE_FROM else 2
 
 
