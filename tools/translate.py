@@ -12,7 +12,9 @@ updated: stale text never ships silently.
 
     python tools/translate.py extract ko    # add entries for new or changed English cells (text left empty)
     python tools/translate.py check ko      # exit 1 on a missing, empty or stale translation
-    python tools/translate.py build ko      # write notebooks/ko/NN_*.ipynb
+
+The Korean notebooks, notebooks/ko/NN_*.ipynb, are to be written from these catalogues (code cells copied byte
+for byte, the setup cell choosing the language) once nstlib's own strings speak Korean.
 """
 
 from __future__ import annotations
