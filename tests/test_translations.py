@@ -75,6 +75,25 @@ def test_extract_keeps_a_stale_translation_stale_and_adds_new_cells(tmp_path, mo
     assert entry["en_sha256"] != translate.digest("Changed prose."), "refreshing en must not make it look current"
 
 
+def test_accept_ties_an_updated_translation_to_the_english_as_it_is(tmp_path, monkeypatch):
+    notebooks = tmp_path / "notebooks"
+    notebooks.mkdir()
+    nb = lesson("# Lesson 9: a fake")
+    nbformat.write(nb, notebooks / "09_fake.ipynb")
+    monkeypatch.setattr(translate, "ROOT", tmp_path)
+    monkeypatch.setattr(translate, "NOTEBOOKS", notebooks)
+    translate.extract("ko")
+    nb.cells[0].source = "# Lesson 9: a changed fake"
+    nbformat.write(nb, notebooks / "09_fake.ipynb")
+    assert translate.problems(nb, translate.load_catalogue("ko", notebooks / "09_fake.ipynb"))
+    path = tmp_path / "docs" / "ko" / "lessons" / "09_fake.json"
+    data = json.loads(path.read_text(encoding="utf-8"))
+    data["cells"]["cell0"]["text"] = "# 9강: 바뀐 가짜"
+    path.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    translate.main(["accept", "ko", "09", "cell0"])
+    assert translate.problems(nb, translate.load_catalogue("ko", notebooks / "09_fake.ipynb")) == []
+
+
 @pytest.mark.parametrize("path", translate.lessons(), ids=lambda p: p.name)
 def test_every_lesson_has_a_current_korean_translation(path):
     found = translate.problems(nbformat.read(path, as_version=4), translate.load_catalogue("ko", path))

@@ -12,6 +12,8 @@ updated: stale text never ships silently.
 
     python tools/translate.py extract ko    # add entries for new or changed English cells (text left empty)
     python tools/translate.py check ko      # exit 1 on a missing, empty or stale translation
+    python tools/translate.py accept ko 04 c01ef2cd   # after updating a cell's text: it now translates the
+                                                      # English as it is
 
 The Korean notebooks, notebooks/ko/NN_*.ipynb, are to be written from these catalogues (code cells copied byte
 for byte, the setup cell choosing the language) once nstlib's own strings speak Korean.
@@ -94,12 +96,34 @@ def extract(language: str, only=None) -> None:
               f"{sum(1 for e in cells.values() if not e['text'])} to translate")
 
 
+def accept(language: str, lesson_prefix: str, cell_ids) -> None:
+    """Mark the given cells' translations as made from the English text as it is now (after updating them)."""
+    import nbformat
+
+    (lesson,) = [p for p in lessons() if p.stem.startswith(lesson_prefix)]
+    sources = {c.id: c.source for c in markdown_cells(nbformat.read(lesson, as_version=4))}
+    catalogue = load_catalogue(language, lesson)
+    for cell_id in cell_ids:
+        if cell_id not in sources or cell_id not in catalogue["cells"]:
+            raise SystemExit(f"{lesson.name} has no markdown cell {cell_id} in its catalogue: run extract first")
+        entry = catalogue["cells"][cell_id]
+        entry["en"], entry["en_sha256"] = sources[cell_id], digest(sources[cell_id])
+    catalogue_path(language, lesson).write_text(json.dumps(catalogue, ensure_ascii=False, indent=1) + "\n",
+                                                encoding="utf-8")
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("command", choices=["extract", "check"])
+    parser.add_argument("command", choices=["extract", "check", "accept"])
     parser.add_argument("language")
+    parser.add_argument("cells", nargs="*", help="accept: the lesson number, then the cell ids")
     parser.add_argument("--only", nargs="+", help="lesson numbers, e.g. 02 04")
     args = parser.parse_args(argv)
+    if args.command == "accept":
+        if len(args.cells) < 2:
+            parser.error("accept needs a lesson number and at least one cell id, e.g. accept ko 04 c01ef2cd")
+        accept(args.language, args.cells[0], args.cells[1:])
+        return 0
     if args.command == "extract":
         extract(args.language, args.only)
         return 0
