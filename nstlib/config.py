@@ -20,6 +20,8 @@
 |                   | (the website build sets it; read in ``explorer``)           |                    |
 | NSTLIB_INTERACTIVE | 1: widgets keep their controls in smoke mode (the browser  | 0                  |
 |                   | test of the studio; NSTLIB_STATIC=1 still wins)             |                    |
+| NSTLIB_LANG       | the language of nstlib's text inside a lesson: en or ko     | en                 |
+|                   | (read in ``i18n``; ``i18n.set_language`` wins)              |                    |
 """
 
 from __future__ import annotations

@@ -1,7 +1,16 @@
 import pytest
 import torch
 
-from nstlib import models, style, weights
+from nstlib import i18n, models, style, weights
+
+
+@pytest.fixture(autouse=True)
+def english(monkeypatch):
+    """Every test starts in English whatever the shell's NSTLIB_LANG, and a test that switches is put back."""
+    monkeypatch.delenv("NSTLIB_LANG", raising=False)
+    yield
+    monkeypatch.delenv("NSTLIB_LANG", raising=False)  # a test's own setting goes first, then the choice
+    i18n.set_language(None)
 
 
 @pytest.fixture

@@ -1,0 +1,106 @@
+"""The language switch, the Korean catalogue and its compiled file."""
+
+import gettext
+import sys
+from pathlib import Path
+
+import pytest
+
+from nstlib import i18n
+from nstlib.core.errors import UsageError
+
+ROOT = Path(__file__).resolve().parents[1]
+PO = ROOT / "nstlib" / "locale" / "ko" / "LC_MESSAGES" / "nstlib.po"
+sys.path.insert(0, str(ROOT / "tools"))
+import msgfmt  # noqa: E402
+
+
+@pytest.fixture
+def korean():
+    i18n.set_language("ko")
+    yield
+    i18n.set_language(None)
+
+
+# --- the language switch
+
+
+def test_english_unless_told_otherwise():
+    assert i18n.language() == "en"
+    assert i18n._("Right: ") == "Right: "
+
+
+def test_the_environment_variable_chooses_and_set_language_wins(monkeypatch):
+    monkeypatch.setenv("NSTLIB_LANG", "ko")
+    assert i18n.language() == "ko"
+    assert i18n.set_language("en") == "en"
+    assert i18n.language() == "en"
+    assert i18n.set_language(None) == "ko"
+
+
+@pytest.mark.parametrize("code", ["fr", "korean", "", 3])
+def test_set_language_names_the_choices(code):
+    with pytest.raises(UsageError, match=r"set_language: the language must be 'en' or 'ko', got"):
+        i18n.set_language(code)
+    assert i18n.language() == "en"
+
+
+def test_a_bad_environment_variable_is_named(monkeypatch):
+    monkeypatch.setenv("NSTLIB_LANG", "de")
+    with pytest.raises(UsageError, match=r"NSTLIB_LANG=de: use en or ko \(or unset it\)"):
+        i18n.language()
+
+
+def test_korean_translates_and_falls_back_to_english(korean):
+    assert i18n._("Right: ") == "정답: "
+    assert i18n._("weights: {label}").format(label="offline") == "가중치: offline"
+    assert i18n._("a sentence nobody translated") == "a sentence nobody translated"
+    assert i18n.ngettext("one layer", "{n} layers", 2) == "{n} layers"
+
+
+# --- the catalogue: the .po is the source, the committed .mo is compiled from it
+
+
+def test_the_committed_mo_is_compiled_from_the_po():
+    assert msgfmt.main(["--check"]) == 0, "run python tools/msgfmt.py"
+    assert PO.with_suffix(".mo").read_bytes() == msgfmt.compile_po(PO)
+
+
+def test_the_mo_holds_what_an_independent_po_reader_reads():
+    pofile = pytest.importorskip("babel.messages.pofile")
+    with PO.open("rb") as f:
+        expected = {m.id: m.string for m in pofile.read_po(f) if m.id and m.string}
+    with PO.with_suffix(".mo").open("rb") as f:
+        catalogue = gettext.GNUTranslations(f)
+    assert expected and {key: catalogue.gettext(key) for key in expected} == expected
+    assert catalogue.info()["language"] == "ko"
+
+
+def test_the_compiler_reads_plurals_contexts_continuations_and_skips_fuzzy_and_untranslated(tmp_path):
+    po = tmp_path / "x.po"
+    po.write_text('msgid ""\nmsgstr ""\n"Content-Type: text/plain; charset=UTF-8\\n"\n'
+                  '"Plural-Forms: nplurals=2; plural=(n != 1);\\n"\n\n'
+                  '# a comment\nmsgid "one"\nmsgstr "하나 "\n"둘"\n\n'
+                  'msgctxt "menu"\nmsgid "open"\nmsgstr "열기"\n\n'
+                  'msgid "{n} map"\nmsgid_plural "{n} maps"\nmsgstr[0] "맵 {n}개"\nmsgstr[1] "맵들 {n}개"\n\n'
+                  '#, fuzzy\nmsgid "guess"\nmsgstr "추측"\n\nmsgid "later"\nmsgstr ""\n', encoding="utf-8")
+    mo = tmp_path / "x.mo"
+    mo.write_bytes(msgfmt.compile_po(po))
+    with mo.open("rb") as f:
+        catalogue = gettext.GNUTranslations(f)
+    assert catalogue.gettext("one") == "하나 둘"
+    assert catalogue.pgettext("menu", "open") == "열기" and catalogue.gettext("open") == "open"
+    assert [catalogue.ngettext("{n} map", "{n} maps", n) for n in (1, 2)] == ["맵 {n}개", "맵들 {n}개"]
+    assert catalogue.gettext("guess") == "guess" and catalogue.gettext("later") == "later"
+
+
+def test_the_compiler_names_the_line_it_cannot_read(tmp_path):
+    po = tmp_path / "bad.po"
+    po.write_text('msgid "a"\nmsgstr "b"\nnonsense\n', encoding="utf-8")
+    with pytest.raises(msgfmt.PoError, match=r"bad.po:3"):
+        msgfmt.compile_po(po)
+
+
+def test_the_catalogue_ships_with_the_package():
+    pyproject = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
+    assert '"locale/*/LC_MESSAGES/*.mo"' in pyproject
