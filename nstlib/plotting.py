@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import importlib.util
 import math
+import warnings
+from pathlib import Path
 
 import matplotlib
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
+from matplotlib import font_manager
 from PIL import Image
+
+from . import i18n
 
 PRESENTER_RC = {
     "figure.dpi": 110,
@@ -48,6 +54,53 @@ def presenter_mode(on: bool = True, widgets: bool = False) -> None:
         except ImportError:
             return
         display(HTML(PRESENTER_CSS))
+
+
+# Hangul in figures (the Korean edition): NanumGothic (SIL Open Font License), the font file bundled with the
+# koreanize-matplotlib package. Only its file is used: importing that package would restyle matplotlib.
+HANGUL_FONT_PACKAGE = "koreanize_matplotlib"
+HANGUL_FONT_FILE = "fonts/NanumGothic.ttf"
+
+
+def hangul_font_path():
+    """The bundled Hangul font file (a ``Path``), found without importing the package that ships it; None when
+    that package is not installed."""
+    spec = importlib.util.find_spec(HANGUL_FONT_PACKAGE)
+    for folder in (spec.submodule_search_locations or []) if spec is not None else []:
+        path = Path(folder) / HANGUL_FONT_FILE
+        if path.is_file():
+            return path
+    return None
+
+
+def use_language_font(code: str | None = None) -> str | None:
+    """Make matplotlib able to draw the language's text (the current language by default): for Korean, register
+    the bundled Hangul font and put it first in ``font.family``, so figure titles in Hangul draw letters rather
+    than empty boxes; for English, take it out again. The minus sign, which the Hangul font lacks, is drawn
+    from the family after it (matplotlib falls back glyph by glyph along ``font.family``; a generic family
+    such as "sans-serif" counts as its first installed font, which is why the Hangul font goes before it and
+    not into the sans-serif list), so ``axes.unicode_minus`` keeps whatever value it has. Runs when plotting
+    is imported and at every ``i18n.set_language``. Returns the name of the font put first, or None."""
+    code = code or i18n.language()
+    path = hangul_font_path()
+    name = font_manager.get_font(str(path)).family_name if path is not None else None
+    family = matplotlib.rcParams["font.family"]
+    families = [entry for entry in ([family] if isinstance(family, str) else family) if entry != name]
+    if code != "ko" or path is None:
+        if name is not None:
+            matplotlib.rcParams["font.family"] = families or ["sans-serif"]
+        if code == "ko":
+            warnings.warn("Korean figures need the koreanize-matplotlib package for their Hangul font: "
+                          "pip install koreanize-matplotlib", stacklevel=2)
+        return None
+    if name not in {font.name for font in font_manager.fontManager.ttflist}:
+        font_manager.fontManager.addfont(str(path))
+    matplotlib.rcParams["font.family"] = [name, *(families or ["sans-serif"])]
+    return name
+
+
+i18n.on_change(use_language_font)
+use_language_font()
 
 
 def as_display_array(image) -> np.ndarray:

@@ -1,13 +1,20 @@
-"""The language switch, the Korean catalogue and its compiled file."""
+"""The language switch, the Korean catalogue and its compiled file, Hangul in figures, and the first strings."""
 
 import gettext
+import importlib.util
 import sys
+import warnings
 from pathlib import Path
 
-import pytest
+import matplotlib
 
-from nstlib import i18n
-from nstlib.core.errors import UsageError
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import pytest  # noqa: E402
+
+from nstlib import i18n, plotting  # noqa: E402
+from nstlib.core.errors import UsageError  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 PO = ROOT / "nstlib" / "locale" / "ko" / "LC_MESSAGES" / "nstlib.po"
@@ -17,9 +24,18 @@ import msgfmt  # noqa: E402
 
 @pytest.fixture
 def korean():
-    i18n.set_language("ko")
-    yield
-    i18n.set_language(None)
+    """Korean for one test, matplotlib's settings put back afterwards."""
+    with matplotlib.rc_context():
+        i18n.set_language("ko")
+        yield
+        i18n.set_language(None)
+
+
+def glyph_warnings(fig) -> list[str]:
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        fig.canvas.draw()
+    return [str(w.message) for w in caught if "missing from font" in str(w.message)]
 
 
 # --- the language switch
@@ -104,3 +120,37 @@ def test_the_compiler_names_the_line_it_cannot_read(tmp_path):
 def test_the_catalogue_ships_with_the_package():
     pyproject = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
     assert '"locale/*/LC_MESSAGES/*.mo"' in pyproject
+
+
+# --- Hangul in figures
+
+
+def test_the_hangul_font_is_found_without_importing_its_package():
+    path = plotting.hangul_font_path()
+    assert path is not None and path.suffix == ".ttf", "pip install koreanize-matplotlib"
+    assert "koreanize_matplotlib" not in sys.modules  # importing it would restyle matplotlib
+    assert importlib.util.find_spec("koreanize_matplotlib") is not None
+
+
+@pytest.mark.parametrize("unicode_minus", [True, False])
+def test_a_korean_figure_draws_hangul_and_minus_signs(korean, unicode_minus):
+    matplotlib.rcParams["axes.unicode_minus"] = unicode_minus
+    assert matplotlib.rcParams["font.family"][0] == "NanumGothic"
+    fig, ax = plt.subplots()
+    ax.plot([-3, -1, 2], [-2, 0, 1])
+    ax.set_title("특성 맵과 그람 행렬")
+    ax.set_xlabel("경사 상승법 단계")
+    assert glyph_warnings(fig) == []
+    minus = "\u2212" if unicode_minus else "-"
+    assert any(label.get_text().startswith(minus) for label in ax.get_xticklabels())
+    assert matplotlib.rcParams["axes.unicode_minus"] is unicode_minus
+    plt.close(fig)
+
+
+def test_english_takes_the_hangul_font_out_again(korean):
+    i18n.set_language("en")
+    assert "NanumGothic" not in matplotlib.rcParams["font.family"]
+    fig, ax = plt.subplots()
+    ax.set_title("-1 and \u22121")
+    assert glyph_warnings(fig) == []
+    plt.close(fig)
