@@ -33,11 +33,13 @@ import torch
 from torch import nn
 
 from . import activations, cam, cam_metrics, filters, models, style
+from .i18n import _
 
 
 def feedback(ok: bool, message: str) -> bool:
-    """Print ``Right: message`` or ``Not quite: message`` and return ``ok``: every grader's one wording."""
-    print(("Right: " if ok else "Not quite: ") + message)
+    """Print ``Right: message`` or ``Not quite: message`` and return ``ok``: every grader's one wording. The
+    two openings come out in the current language (``i18n``); the message is the grader's own."""
+    print((_("Right: ") if ok else _("Not quite: ")) + message)
     return ok
 
 

@@ -15,6 +15,7 @@ from matplotlib import font_manager
 from PIL import Image
 
 from . import i18n
+from .i18n import _
 
 PRESENTER_RC = {
     "figure.dpi": 110,
@@ -167,7 +168,8 @@ def name_weights(model, fig=None):
     fig = fig if fig is not None else plt.gcf()
     label = model if isinstance(model, str) else weights_label(model)
     if label:
-        fig.text(0.995, -0.005, f"weights: {label}", ha="right", va="top", fontsize=11, color="0.35")
+        text = _("weights: {label}").format(label=label)
+        fig.text(0.995, -0.005, text, ha="right", va="top", fontsize=11, color="0.35")
     return fig
 
 
@@ -207,10 +209,12 @@ class LivePicture:
     previews that update during a long run. Outside a notebook it shows nothing. It carries its own alt text
     in the output's metadata, so a lesson's figure cell describes only the figures it draws itself."""
 
-    def __init__(self, alt: str = "A live preview of the picture being made, replaced in place as the run goes on; "
-                                  "its last frame is the final result."):
+    DEFAULT_ALT = ("A live preview of the picture being made, replaced in place as the run goes on; "
+                   "its last frame is the final result.")
+
+    def __init__(self, alt: str | None = None):
         self.handle = None
-        self.alt = alt
+        self.alt = alt if alt is not None else _(self.DEFAULT_ALT)
 
     @staticmethod
     def available() -> bool:

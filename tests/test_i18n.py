@@ -13,7 +13,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import pytest  # noqa: E402
 
-from nstlib import i18n, plotting  # noqa: E402
+from nstlib import exercises, i18n, plotting  # noqa: E402
 from nstlib.core.errors import UsageError  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -154,3 +154,34 @@ def test_english_takes_the_hangul_font_out_again(korean):
     ax.set_title("-1 and \u22121")
     assert glyph_warnings(fig) == []
     plt.close(fig)
+
+
+# --- the first strings
+
+
+def test_name_weights_speaks_the_language(korean):
+    fig = plt.figure()
+    plotting.name_weights("HED VGG16 (offline)", fig)
+    assert [t.get_text() for t in fig.texts] == ["가중치: HED VGG16 (offline)"]
+    assert glyph_warnings(fig) == []
+    plt.close(fig)
+
+
+def test_name_weights_in_english_is_unchanged():
+    fig = plt.figure()
+    plotting.name_weights("HED VGG16 (offline)", fig)
+    assert [t.get_text() for t in fig.texts] == ["weights: HED VGG16 (offline)"]
+    plt.close(fig)
+
+
+def test_the_live_preview_alt_text(korean):
+    assert plotting.LivePicture().alt.startswith("만들어지는 그림의 실시간 미리 보기")
+    assert plotting.LivePicture(alt="mine").alt == "mine"
+    i18n.set_language("en")
+    assert plotting.LivePicture().alt == plotting.LivePicture.DEFAULT_ALT
+
+
+def test_grader_feedback_opens_in_korean(korean, capsys):
+    assert exercises.feedback(True, "yes.") is True
+    assert exercises.feedback(False, "no.") is False
+    assert capsys.readouterr().out == "정답: yes.\n아직 아니에요: no.\n"
