@@ -17,6 +17,7 @@ import torch
 
 from .core.layers import CHANNELS, check_layers, layer_names
 from .explorer import explorer, interactive_available
+from .i18n import _, ngettext
 from .images import sample, to_tensor  # the functions: ``images`` is a parameter name here
 
 # ------------------------------------------------------------------------------------------- capturing
@@ -106,11 +107,11 @@ def blank_trend(fractions: dict) -> str:
     layers = list(mean)
     rank = np.corrcoef(np.arange(len(layers)), np.argsort(np.argsort([mean[n] for n in layers])))[0, 1]
     if rank > 0.8:
-        overall = "grows steadily with depth"
+        overall = _("the share of blank channels grows steadily with depth")
     elif rank < -0.8:
-        overall = "shrinks steadily with depth"
+        overall = _("the share of blank channels shrinks steadily with depth")
     else:
-        overall = "does not grow steadily with depth"
+        overall = _("the share of blank channels does not grow steadily with depth")
     moves = {"rises": [], "falls": [], "stays level": []}
     for block in sorted({n[4] for n in layers if n[4].isdigit()}):
         in_block = [mean[n] for n in layers if n.startswith("conv" + block)]
@@ -118,12 +119,19 @@ def blank_trend(fractions: dict) -> str:
             continue
         change = in_block[-1] - in_block[0]
         moves["rises" if change > 0.05 else "falls" if change < -0.05 else "stays level"].append(block)
-    parts = [f"{how} within block{'s' if len(b) > 1 else ''} {', '.join(b)}" for how, b in moves.items() if b]
+    wording = {"rises": ngettext("rises within block {blocks}", "rises within blocks {blocks}", len(moves["rises"])),
+               "falls": ngettext("falls within block {blocks}", "falls within blocks {blocks}", len(moves["falls"])),
+               "stays level": ngettext("stays level within block {blocks}", "stays level within blocks {blocks}",
+                                       len(moves["stays level"]))}
+    parts = [wording[how].format(blocks=", ".join(b)) for how, b in moves.items() if b]
     similar = max(float(np.std([f[n] for f in fractions.values()])) for n in layers) < 0.15
-    photos = ("the curves of the different photos stay close together" if similar else
-              "the curves of the different photos differ")
-    return (f"Measured on {len(fractions)} photo{'s' if len(fractions) > 1 else ''}: the share of blank channels "
-            f"{overall}; from the first to the last convolution of a block it {'; '.join(parts)}; {photos}.")
+    photos = (_("the curves of the different photos stay close together") if similar else
+              _("the curves of the different photos differ"))
+    head = ngettext("Measured on {n} photo: {overall}", "Measured on {n} photos: {overall}", len(fractions))
+    blocks = _("from the first to the last convolution of a block it {changes}")
+    return _("{measured}; {blocks}; {photos}.").format(
+        measured=head.format(n=len(fractions), overall=overall),
+        blocks=blocks.format(changes=_("; ").join(parts)), photos=photos)
 
 
 def kernel_kind(kernel: torch.Tensor, edge_share: float = 0.6) -> str:
@@ -163,10 +171,13 @@ def first_layer_summary(model) -> str:
     kinds = kernel_kinds(model)
     edges = {k: kinds.count(k) for k in ("horizontal edge", "vertical edge", "diagonal edge")}
     n_edges = sum(edges.values())
-    detail = ", ".join(f"{n} {k.split()[0]}" for k, n in edges.items() if n)
-    return (f"Of conv1_1's {len(kinds)} filters, {kinds.count('colour')} are mostly one colour at every tap "
-            f"(colour detectors), {n_edges} are a ramp from a light to a dark side (edge detectors: "
-            f"{detail or 'none'}) and {kinds.count('other')} are neither.")
+    named = {"horizontal edge": _("{n} horizontal"), "vertical edge": _("{n} vertical"),
+             "diagonal edge": _("{n} diagonal")}
+    detail = ", ".join(named[k].format(n=n) for k, n in edges.items() if n)
+    return _("Of conv1_1's {total} filters, {colour} are mostly one colour at every tap (colour detectors), "
+             "{edges} are a ramp from a light to a dark side (edge detectors: {detail}) and {other} are "
+             "neither.").format(total=len(kinds), colour=kinds.count("colour"), edges=n_edges,
+                                detail=detail or _("none"), other=kinds.count("other"))
 
 
 # ------------------------------------------------------------------------------------------- drawing
@@ -273,7 +284,7 @@ def show_first_filters(model, ncols: int = 16, size: float = 0.9):
 def plot_blank_fractions(fractions: dict, ax=None):
     """Blank-channel share per layer, one line per image (the output of ``blank_fractions``)."""
     if ax is None:
-        _, ax = plt.subplots(figsize=(12, 4.8))
+        ax = plt.subplots(figsize=(12, 4.8))[1]
     layers = list(next(iter(fractions.values())))
     for name, per_layer in fractions.items():
         ax.plot(range(len(layers)), [100 * per_layer[n] for n in layers], marker="o", label=name)
@@ -283,8 +294,9 @@ def plot_blank_fractions(fractions: dict, ax=None):
     ax.set_xticklabels(layers, rotation=60, ha="right")
     ax.set_ylabel("blank channels (%)")
     rising = np.corrcoef(np.arange(len(layers)), mean)[0, 1]
-    ax.set_title("Blank channels per layer: " + ("more with depth" if rising > 0.8 else
-                                                 "fewer with depth" if rising < -0.8 else "no steady trend with depth"))
+    ax.set_title(_("Blank channels per layer: more with depth") if rising > 0.8 else
+                 _("Blank channels per layer: fewer with depth") if rising < -0.8 else
+                 _("Blank channels per layer: no steady trend with depth"))
     ax.grid(alpha=0.3)
     ax.legend(ncol=3, fontsize=11)
     ax.figure.tight_layout()

@@ -19,6 +19,7 @@ from torch.nn import functional as F
 from tqdm.auto import tqdm
 
 from . import cam, hooks
+from .i18n import _
 
 # ------------------------------------------------------------------------------------------- sanity check
 
@@ -177,13 +178,14 @@ def summary(results: dict, method: str = "gradcam", others=("random", "inverted 
     seeing only ``image * map`` costs, and which metrics separate it from the baselines (lesson 3 prints this
     rather than quoting numbers that change with the scenes, the settings and the machine)."""
     r = results[method]
-    base = " and ".join(f"{results[o]['pointing_game']:.0f} % for the {o} map" for o in others if o in results)
-    drop = " and ".join(f"{results[o]['average_drop']:.0f} %" for o in others if o in results)
+    base = _and([_("{value} % for the {name} map").format(value=f"{results[o]['pointing_game']:.0f}", name=o)
+                 for o in others if o in results])
+    drop = _and([f"{results[o]['average_drop']:.0f} %" for o in others if o in results])
     won = beats(results, method, [o for o in others if o in results])
     lost = [k for k, ok in won.items() if not ok]
-    verdict = (f"{method} beats both baselines on all {len(won)} metrics" if not lost else
-               f"{method} beats both baselines on {len(won) - len(lost)} of {len(won)} metrics, not on "
-               + ", ".join(lost))
+    verdict = (_("{method} beats both baselines on all {n} metrics").format(method=method, n=len(won)) if not lost
+               else _("{method} beats both baselines on {won} of {n} metrics, not on {lost}").format(
+                   method=method, won=len(won) - len(lost), n=len(won), lost=", ".join(lost)))
     margins = {k: abs(r[k] - min(results[o][k] for o in others if o in results)) /
                max(abs(r[k]), abs(min(results[o][k] for o in others if o in results)), 1e-9)
                for k in ("deletion_auc", "insertion_auc")}
@@ -191,10 +193,23 @@ def summary(results: dict, method: str = "gradcam", others=("random", "inverted 
     others_methods = [m for m in results if m not in others and m != method]
     spread = (max(results[m]["pointing_game"] for m in [method, *others_methods]) -
               min(results[m]["pointing_game"] for m in [method, *others_methods]))
-    return (f"The {method} maximum lands inside the object's box in {r['pointing_game']:.0f} % of these scenes, "
-            f"against {base}. Seeing only image * map costs {r['average_drop']:.0f} % of the confidence, "
-            f"against {drop}. {verdict}; of deletion and insertion, {weaker.split('_')[0]} separates it less "
-            f"from the baselines. The methods' pointing games lie within {spread:.0f} points of one another.")
+    metric = {"deletion": _("deletion"), "insertion": _("insertion")}[weaker.split("_")[0]]
+    return " ".join([
+        _("The {method} maximum lands inside the object's box in {hit} % of these scenes, against {others}.").format(
+            method=method, hit=f"{r['pointing_game']:.0f}", others=base),
+        _("Seeing only image * map costs {drop} % of the confidence, against {others}.").format(
+            drop=f"{r['average_drop']:.0f}", others=drop),
+        _("{verdict}; of deletion and insertion, {metric} separates it less from the baselines.").format(
+            verdict=verdict, metric=metric),
+        _("The methods' pointing games lie within {spread} points of one another.").format(spread=f"{spread:.0f}")])
+
+
+def _and(items: list[str]) -> str:
+    """``items`` joined as "a and b and c", in the current language."""
+    text = items[0] if items else ""
+    for item in items[1:]:
+        text = _("{first} and {second}").format(first=text, second=item)
+    return text
 
 
 def sanity_summary(reference: torch.Tensor, maps: dict) -> str:
@@ -204,10 +219,10 @@ def sanity_summary(reference: torch.Tensor, maps: dict) -> str:
     names = list(means)
     falls = means[names[-1]] < means[names[0]] - 0.3
     steps = ", ".join(f"{n} {v:.2f}" for n, v in means.items())
-    return (f"Mean rank correlation with the trained model's maps: {steps}. "
-            + ("The maps change as the weights are randomised: they depend on what the model learned."
-               if falls else "The maps barely change as the weights are randomised: they may show the image "
-               "rather than the model."))
+    return (_("Mean rank correlation with the trained model's maps: {steps}.").format(steps=steps) + " "
+            + (_("The maps change as the weights are randomised: they depend on what the model learned.")
+               if falls else _("The maps barely change as the weights are randomised: they may show the image "
+                               "rather than the model.")))
 
 
 __all__ = ["summary", "sanity_summary", "randomized", "rank_correlation", "random_maps", "pointing_game",

@@ -352,7 +352,7 @@ def grade_counterfactual(fn, target: int = 0) -> bool:
 
 def _score_cam_gains(model, x, target: int, layer: str) -> torch.Tensor:
     """nstlib's Score-CAM channel weights (``weighting='gain'``, every channel) for one image, (C,)."""
-    _, acts = cam._forward(model, x[:1], layer, grad=False)
+    acts = cam._forward(model, x[:1], layer, grad=False)[1]
     masks = cam._normalise(cam._upsample(acts, x.shape[-2:]))[0]
     with torch.no_grad(), cam.hooks.eval_mode(model):
         base = model(torch.zeros_like(x[:1])).softmax(1)[0, target]

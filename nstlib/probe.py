@@ -23,6 +23,7 @@ from tqdm.auto import tqdm
 from . import reconstruct, scenes
 from .core.errors import UsageError
 from .core.precision import amp_dtype, runnable
+from .i18n import _
 
 #: The layers probed: the ones ``reconstruct`` rebuilds the photo from, one per block.
 LAYERS = reconstruct.LAYERS
@@ -153,22 +154,23 @@ def finding(accuracy: dict, chance: float, tolerance: float = 0.02) -> str:
         raise UsageError("accuracy needs at least two layers to say anything about depth")
     names, values = list(accuracy), list(accuracy.values())
     best = max(range(len(values)), key=lambda i: values[i])
-    head = (f"A linear probe reads the class best from {names[best]} ({values[best]:.0%} on held-out scenes, "
-            f"chance {chance:.0%})")
+    head = _("A linear probe reads the class best from {layer} ({acc} on held-out scenes, chance {chance})").format(
+        layer=names[best], acc=f"{values[best]:.0%}", chance=f"{chance:.0%}")
+    ends = {"first": names[0], "last": names[-1], "first_acc": f"{values[0]:.0%}", "last_acc": f"{values[-1]:.0%}"}
     steps = [b - a for a, b in zip(values, values[1:])]
     if all(s > -tolerance for s in steps) and values[-1] - values[0] > tolerance:
-        trend = f"and accuracy rises with depth, from {values[0]:.0%} at {names[0]} to {values[-1]:.0%} at {names[-1]}"
-    elif values[-1] - values[0] > tolerance:
+        return _("{head} and accuracy rises with depth, from {first_acc} at {first} to {last_acc} at {last}.").format(
+            head=head, **ends)
+    if values[-1] - values[0] > tolerance:
         falls = [names[i + 1] for i, s in enumerate(steps) if s <= -tolerance]
-        trend = (f"; accuracy is higher at {names[-1]} ({values[-1]:.0%}) than at {names[0]} ({values[0]:.0%}) "
-                 f"but does not rise at every layer (it falls at {', '.join(falls)})")
+        trend = _("accuracy is higher at {last} ({last_acc}) than at {first} ({first_acc}) but does not rise at "
+                  "every layer (it falls at {falls})").format(falls=", ".join(falls), **ends)
     elif values[0] - values[-1] > tolerance:
-        trend = (f"; accuracy does not rise with depth: it is lower at {names[-1]} ({values[-1]:.0%}) than at "
-                 f"{names[0]} ({values[0]:.0%})")
+        trend = _("accuracy does not rise with depth: it is lower at {last} ({last_acc}) than at {first} "
+                  "({first_acc})").format(**ends)
     else:
-        trend = (f"; accuracy hardly changes with depth ({values[0]:.0%} at {names[0]}, {values[-1]:.0%} at "
-                 f"{names[-1]})")
-    return head + (" " if trend.startswith("and") else "") + trend + "."
+        trend = _("accuracy hardly changes with depth ({first_acc} at {first}, {last_acc} at {last})").format(**ends)
+    return _("{head}; {trend}.").format(head=head, trend=trend)
 
 
 # ------------------------------------------------------------------------------------------- the figure

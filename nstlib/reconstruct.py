@@ -36,6 +36,7 @@ from .core.errors import UsageError
 from .core.layers import layer_names
 from .core.precision import amp_dtype, runnable
 from .core.records import Rows
+from .i18n import _
 
 #: One layer per block, each the second ReLU of its block: they exist in VGG16 and VGG19 alike, and relu4_2
 #: is lesson 4's content layer (Gatys et al. 2016 reconstruct from conv1_2 ... conv5_2 in their Fig. 1).
@@ -272,15 +273,18 @@ def summary(results: dict[str, Result], tolerance: float = 0.005) -> str:
     if len(results) < 2:
         raise UsageError("results needs at least two layers to say anything about depth")
     names, errors = list(results), [r.pixel_error for r in results.values()]
-    span = f"from {errors[0]:.3f} at {names[0]} to {errors[-1]:.3f} at {names[-1]}"
+    span = {"first": names[0], "last": names[-1], "first_error": f"{errors[0]:.3f}", "last_error": f"{errors[-1]:.3f}"}
     steps = [b - a for a, b in zip(errors, errors[1:])]
     if all(s > tolerance for s in steps):
-        return f"The pixel error grows at every layer, {span}: each block deeper keeps less of the picture."
+        return _("The pixel error grows at every layer, from {first_error} at {first} to {last_error} at {last}: each "
+                 "block deeper keeps less of the picture.").format(**span)
     if errors[-1] - errors[0] > tolerance:
         level = [names[i + 1] for i, s in enumerate(steps) if s <= tolerance]
-        return (f"The pixel error grows {span}, but not at every layer (not at {', '.join(level)}): deeper "
-                f"layers keep less of the picture overall.")
-    return f"The pixel error does not grow with depth here ({span})."
+        return _("The pixel error grows from {first_error} at {first} to {last_error} at {last}, but not at every "
+                 "layer (not at {level}): deeper layers keep less of the picture overall.").format(
+                     level=", ".join(level), **span)
+    return _("The pixel error does not grow with depth here (from {first_error} at {first} to {last_error} at "
+             "{last}).").format(**span)
 
 
 def show_reconstructions(results: dict[str, Result], size: float = 3.2):

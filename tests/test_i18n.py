@@ -2,6 +2,7 @@
 
 import gettext
 import importlib.util
+import re
 import sys
 import warnings
 from pathlib import Path
@@ -12,11 +13,13 @@ matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt  # noqa: E402
 import pytest  # noqa: E402
+import torch  # noqa: E402
 
-from nstlib import exercises, i18n, plotting  # noqa: E402
+from nstlib import activations, cam_metrics, exercises, i18n, plotting, probe, reconstruct  # noqa: E402
 from nstlib.core.errors import UsageError  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
+HANGUL = "[\uac00-\ud7a3]"
 PO = ROOT / "nstlib" / "locale" / "ko" / "LC_MESSAGES" / "nstlib.po"
 sys.path.insert(0, str(ROOT / "tools"))
 import msgfmt  # noqa: E402
@@ -88,7 +91,13 @@ def test_the_mo_holds_what_an_independent_po_reader_reads():
         expected = {m.id: m.string for m in pofile.read_po(f) if m.id and m.string}
     with PO.with_suffix(".mo").open("rb") as f:
         catalogue = gettext.GNUTranslations(f)
-    assert expected and {key: catalogue.gettext(key) for key in expected} == expected
+
+    def read(key):  # a plural entry: its forms, read for n = 0, 1, ... (Korean has one form)
+        if isinstance(key, tuple):
+            return tuple(catalogue.ngettext(*key, n) for n in range(len(expected[key])))
+        return catalogue.gettext(key)
+
+    assert expected and {key: read(key) for key in expected} == expected
     assert catalogue.info()["language"] == "ko"
 
 
@@ -185,3 +194,103 @@ def test_grader_feedback_opens_in_korean(korean, capsys):
     assert exercises.feedback(True, "yes.") is True
     assert exercises.feedback(False, "no.") is False
     assert capsys.readouterr().out == "정답: yes.\n아직 아니에요: no.\n"
+
+
+# --- the sentences measuring cells print, built from data
+
+
+def _fractions(values, photos=2):
+    layers = [f"conv{b}_{i}" for b in range(1, 4) for i in (1, 2)]
+    return {f"p{p}": dict(zip(layers, values)) for p in range(photos)}
+
+
+class _Reconstruction:
+    def __init__(self, pixel_error):
+        self.pixel_error = pixel_error
+
+
+def _cam_results(gradcam_pg):
+    row = {"pointing_game": gradcam_pg, "average_drop": 6.0, "increase": 30.0, "deletion_auc": 0.2,
+           "insertion_auc": 0.8}
+    bad = {"pointing_game": 10.0, "average_drop": 50.0, "increase": 1.0, "deletion_auc": 0.25, "insertion_auc": 0.4}
+    return {"gradcam": row, "random": bad, "inverted gradcam": dict(bad)}
+
+
+def _first_layer_summary(kinds):
+    original = activations.kernel_kinds
+    activations.kernel_kinds = lambda model: kinds
+    try:
+        return activations.first_layer_summary(None)
+    finally:
+        activations.kernel_kinds = original
+
+
+def _blank_title(values):
+    fig = activations.plot_blank_fractions(_fractions(values))
+    title = fig.axes[0].get_title()
+    plt.close(fig)
+    return title
+
+
+REF = torch.rand(3, 16, 16, generator=torch.Generator().manual_seed(0))
+SENTENCES = {
+    "blank_trend rising": (lambda: activations.blank_trend(_fractions([0.0, 0.1, 0.2, 0.3, 0.4, 0.5], photos=3)),
+                           "Measured on 3 photos: the share of blank channels grows steadily with depth; from the "
+                           "first to the last convolution of a block it rises within blocks 1, 2, 3; the curves of the "
+                           "different photos stay close together."),
+    "blank_trend saw": (lambda: activations.blank_trend(_fractions([0.0, 0.5, 0.5, 0.0, 0.3, 0.3], photos=1)),
+                        "Measured on 1 photo: the share of blank channels does not grow steadily with depth; from the "
+                        "first to the last convolution of a block it rises within block 1; falls within block 2; "
+                        "stays level within block 3; the curves of the different photos stay close together."),
+    "first_layer_summary": (lambda: _first_layer_summary(["colour", "horizontal edge", "diagonal edge", "other"]),
+                            "Of conv1_1's 4 filters, 1 are mostly one colour at every tap (colour detectors), 2 are a "
+                            "ramp from a light to a dark side (edge detectors: 1 horizontal, 1 diagonal) and 1 are "
+                            "neither."),
+    "first_layer_summary no edges": (lambda: _first_layer_summary(["colour"] * 3),
+                                     "Of conv1_1's 3 filters, 3 are mostly one colour at every tap (colour detectors), "
+                                     "0 are a ramp from a light to a dark side (edge detectors: none) and 0 are "
+                                     "neither."),
+    "plot_blank_fractions title": (lambda: _blank_title([0.0, 0.1, 0.2, 0.3, 0.4, 0.5]),
+                                   "Blank channels per layer: more with depth"),
+    "cam summary": (lambda: cam_metrics.summary(_cam_results(5.0)),
+                    "The gradcam maximum lands inside the object's box in 5 % of these scenes, against 10 % for the "
+                    "random map and 10 % for the inverted gradcam map. Seeing only image * map costs 6 % of the "
+                    "confidence, against 50 % and 50 %. gradcam beats both baselines on 4 of 5 metrics, not on "
+                    "pointing_game; of deletion and insertion, deletion separates it less from the baselines. The "
+                    "methods' pointing games lie within 0 points of one another."),
+    "cam sanity_summary": (lambda: cam_metrics.sanity_summary(REF, {"trained": REF, "random": REF + 1e-3}),
+                           "Mean rank correlation with the trained model's maps: trained 1.00, random 1.00. The maps "
+                           "barely change as the weights are randomised: they may show the image rather than the "
+                           "model."),
+    "probe rising": (lambda: probe.finding({"relu1_2": 0.3, "relu3_2": 0.5, "relu5_2": 0.8}, 1 / 6),
+                     "A linear probe reads the class best from relu5_2 (80% on held-out scenes, chance 17%) and "
+                     "accuracy rises with depth, from 30% at relu1_2 to 80% at relu5_2."),
+    "probe bumpy": (lambda: probe.finding({"relu1_2": 0.3, "relu3_2": 0.9, "relu5_2": 0.6}, 1 / 6),
+                    "A linear probe reads the class best from relu3_2 (90% on held-out scenes, chance 17%); accuracy "
+                    "is higher at relu5_2 (60%) than at relu1_2 (30%) but does not rise at every layer (it falls at "
+                    "relu5_2)."),
+    "reconstruct summary": (lambda: reconstruct.summary({"relu1_2": _Reconstruction(0.001),
+                                                         "relu3_2": _Reconstruction(0.2),
+                                                         "relu5_2": _Reconstruction(0.15)}),
+                            "The pixel error grows from 0.001 at relu1_2 to 0.150 at relu5_2, but not at every layer "
+                            "(not at relu5_2): deeper layers keep less of the picture overall."),
+}
+
+
+def _numbers(text):
+    return sorted(re.findall(r"\d+(?:\.\d+)?", text))
+
+
+@pytest.mark.parametrize("name", list(SENTENCES))
+def test_measured_sentences_in_english_are_unchanged(name):
+    make, english = SENTENCES[name]
+    assert make() == english
+
+
+@pytest.mark.parametrize("name", list(SENTENCES))
+def test_measured_sentences_speak_korean_with_the_same_numbers(korean, name):
+    make, english = SENTENCES[name]
+    sentence = make()
+    assert re.search(HANGUL, sentence), sentence
+    assert _numbers(sentence) == _numbers(english)
+    assert "{" not in sentence and "}" not in sentence
