@@ -44,7 +44,8 @@ def feedback(ok: bool, message: str) -> bool:
 
 
 def _raised(error: Exception) -> bool:
-    return feedback(False, f"your function raised {type(error).__name__}: {error}")
+    return feedback(False, _("your function raised {error_type}: {error}").format(
+        error_type=type(error).__name__, error=error))
 
 
 def _number(answer) -> float | None:
@@ -60,7 +61,7 @@ def _number(answer) -> float | None:
 
 def _kind(answer) -> str:
     """How a wrong-typed answer is described: its type, never its value (which may hold the right digits)."""
-    return "None" if answer is None else f"a {type(answer).__name__}"
+    return "None" if answer is None else _("a {type}").format(type=type(answer).__name__)
 
 
 def _close(a, b, rtol=1e-4, atol=1e-6) -> bool:
@@ -76,14 +77,16 @@ def grade_downsampling(answer, model, layer: str = "relu4_1", size: int = 224) -
     factor = size // shape[2]
     value = _number(answer)
     if value is None:
-        return feedback(False, f"answer with one number: how many times smaller {layer}'s output is (got "
-                        f"{_kind(answer)}).")
+        return feedback(False, _("answer with one number: how many times smaller {layer}'s output is (got "
+                                 "{kind}).").format(layer=layer, kind=_kind(answer)))
     if value == factor:
-        halvings = " x ".join(["2"] * round(math.log2(factor))) if factor > 1 else "none"
-        return feedback(True, f"{layer} is {shape[2]}x{shape[3]} for a {size}x{size} input. Every pooling before "
-                        f"it halves the size: {halvings} = {factor}.")
-    return feedback(False, f"go through the layers before {layer} in order: which ones change the height and the "
-                    "width, and by how much each time? The convolutions keep the size (they are padded).")
+        halvings = " x ".join(["2"] * round(math.log2(factor))) if factor > 1 else _("none")
+        return feedback(True, _("{layer} is {height}x{width} for a {size}x{size} input. Every pooling before it "
+                                "halves the size: {halvings} = {factor}.").format(
+            layer=layer, height=shape[2], width=shape[3], size=size, halvings=halvings, factor=factor))
+    return feedback(False, _("go through the layers before {layer} in order: which ones change the height and the "
+                             "width, and by how much each time? The convolutions keep the size (they are "
+                             "padded).").format(layer=layer))
 
 
 # ------------------------------------------------------------------------------------------------ lesson 1
@@ -95,15 +98,15 @@ def grade_sparsest_layer(answer: str, fractions: dict) -> bool:
     mean = {n: float(np.mean([f[n] for f in fractions.values()])) for n in layers}
     best = max(mean, key=mean.get)
     if not isinstance(answer, str) or answer not in mean:
-        return feedback(False, "that is not one of the measured layers: use a name from the keys of a photo's "
-                        "entry in `fractions`.")
+        return feedback(False, _("that is not one of the measured layers: use a name from the keys of a photo's "
+                                 "entry in `fractions`."))
     if mean[answer] >= mean[best] - 1e-9:
-        return feedback(True, f"{answer} leaves {100 * mean[answer]:.0f}% of its channels blank on average. "
-                        "A blank channel is a filter that found nothing in the photo, and in this layer that "
-                        "happens most often.")
-    return feedback(False, f"another layer leaves more channels blank than {answer}, averaged over the photos. "
-                    "Find the highest point of the black line (the mean), not of one photo's line, or compute "
-                    "the mean of each layer over the photos.")
+        return feedback(True, _("{layer} leaves {share}% of its channels blank on average. A blank channel is a "
+                                "filter that found nothing in the photo, and in this layer that happens most "
+                                "often.").format(layer=answer, share=f"{100 * mean[answer]:.0f}"))
+    return feedback(False, _("another layer leaves more channels blank than {layer}, averaged over the photos. "
+                             "Find the highest point of the black line (the mean), not of one photo's line, or "
+                             "compute the mean of each layer over the photos.").format(layer=answer))
 
 
 def grade_blank_fraction(fn) -> bool:
@@ -120,19 +123,19 @@ def grade_blank_fraction(fn) -> bool:
     except Exception as error:  # noqa: BLE001 - the student's code, reported not raised
         return _raised(error)
     if got is None:
-        return feedback(False, "your function must return one number: the share of blank channels.")
+        return feedback(False, _("your function must return one number: the share of blank channels."))
     if abs(got - expected) < 1e-6:
-        return feedback(True, f"{got:.2f}. A channel is blank when its largest value is <= 0: the ReLU silences "
-                        "all of it.")
-    hint = " Per channel, look at its largest value."
+        return feedback(True, _("{value}. A channel is blank when its largest value is <= 0: the ReLU silences "
+                                "all of it.").format(value=f"{got:.2f}"))
+    hint = _(" Per channel, look at its largest value.")
     if abs(got - 0.3) < 1e-6:
-        hint = " Did you miss a channel that is exactly zero?"
+        hint = _(" Did you miss a channel that is exactly zero?")
     elif abs(got - (acts.mean(dim=(2, 3)) <= 0).float().mean().item()) < 1e-6:
-        hint = " A channel with one positive value is not blank: test the maximum, not the mean."
+        hint = _(" A channel with one positive value is not blank: test the maximum, not the mean.")
     elif got > 1:
-        hint = " A share is a fraction between 0 and 1, not a count or a percentage."
-    return feedback(False, f"on a test tensor of 10 channels your function's value is not its share of blank "
-                    f"channels.{hint}")
+        hint = _(" A share is a fraction between 0 and 1, not a count or a percentage.")
+    return feedback(False, _("on a test tensor of 10 channels your function's value is not its share of blank "
+                             "channels.{hint}").format(hint=hint))
 
 
 def grade_blank_by_weights(prediction: dict, shares: dict, model, random_model, x,
@@ -148,22 +151,26 @@ def grade_blank_by_weights(prediction: dict, shares: dict, model, random_model, 
         acts = activations.capture_all(net, x, list(layers))
         measured[name] = {layer: activations.blank_fraction(acts[layer]) for layer in layers}
     if not isinstance(shares, dict) or set(shares) != set(layers):
-        return feedback(False, f"fill in `shares` with one entry per layer ({', '.join(layers)}): a pair (share "
-                        "with the lesson's weights, share with random weights).")
+        return feedback(False, _("fill in `shares` with one entry per layer ({layers}): a pair (share with the "
+                                 "lesson's weights, share with random weights).").format(layers=", ".join(layers)))
     for layer in layers:
         pair = shares[layer]
         values = [_number(v) for v in pair] if isinstance(pair, (tuple, list)) and len(pair) == 2 else [None]
         if None in values:
-            return feedback(False, f"shares[{layer!r}] must be a pair of numbers: (trained, random).")
+            return feedback(False, _("shares[{layer}] must be a pair of numbers: (trained, random).").format(
+                layer=repr(layer)))
         if any(v > 1 for v in values):
-            return feedback(False, "a share is a fraction between 0 and 1, not a percentage or a count.")
+            return feedback(False, _("a share is a fraction between 0 and 1, not a percentage or a count."))
         for value, name in zip(values, ("trained", "random")):
             if abs(value - measured[name][layer]) > 1e-6:
                 swapped = abs(value - measured["random" if name == "trained" else "trained"][layer]) < 1e-6
-                return feedback(False, f"your {name} share of {layer} is not what that network gives for x."
-                                + (" Check the order of the pair: (trained, random)." if swapped else
-                                   " Measure the convolution's output (before its ReLU) for the same image x, and "
-                                   "count a channel as blank when its largest value is <= 0."))
+                message = (_("your trained share of {layer} is not what that network gives for x.")
+                           if name == "trained" else
+                           _("your random share of {layer} is not what that network gives for x."))
+                return feedback(False, message.format(layer=layer)
+                                + (_(" Check the order of the pair: (trained, random).") if swapped else
+                                   _(" Measure the convolution's output (before its ReLU) for the same image x, and "
+                                     "count a channel as blank when its largest value is <= 0.")))
     wanted = {}
     for layer in layers:
         t, r = measured["trained"][layer], measured["random"][layer]
@@ -171,18 +178,19 @@ def grade_blank_by_weights(prediction: dict, shares: dict, model, random_model, 
     said = {layer: str(prediction.get(layer, "")).strip().lower() for layer in layers} \
         if isinstance(prediction, dict) else {}
     if not said or any(v not in ("trained", "random", "same") for v in said.values()):
-        return feedback(False, "your numbers are right. Now fill in `prediction` for every layer with 'trained', "
-                        "'random' or 'same' (what you expected before measuring).")
+        return feedback(False, _("your numbers are right. Now fill in `prediction` for every layer with "
+                                 "'trained', 'random' or 'same' (what you expected before measuring)."))
     wrong = [layer for layer in layers if said[layer] != wanted[layer]]
     if wrong:
-        return feedback(False, f"your numbers are right, and they disagree with your prediction for "
-                        f"{', '.join(wrong)}. That is what measuring is for: compare the two numbers, then think "
-                        "about why a layer of random filters leaves that many channels blank.")
-    return feedback(True, "a random filter sees inputs that are all >= 0 after a ReLU; when its weights add up to "
-                    "a negative number on a typical patch it stays negative everywhere, so a random network "
-                    "leaves a steady share of its channels blank from block 3 on, whatever the photo. The "
-                    "trained network's saw-tooth (some layers much sparser, others much denser) is what "
-                    "training made of the layers: sparsity is a property of the trained layer.")
+        return feedback(False, _("your numbers are right, and they disagree with your prediction for {layers}. "
+                                 "That is what measuring is for: compare the two numbers, then think about why a "
+                                 "layer of random filters leaves that many channels blank.").format(
+            layers=", ".join(wrong)))
+    return feedback(True, _("a random filter sees inputs that are all >= 0 after a ReLU; when its weights add up "
+                            "to a negative number on a typical patch it stays negative everywhere, so a random "
+                            "network leaves a steady share of its channels blank from block 3 on, whatever the "
+                            "photo. The trained network's saw-tooth (some layers much sparser, others much denser) "
+                            "is what training made of the layers: sparsity is a property of the trained layer."))
 
 
 # ------------------------------------------------------------------------------------------------ lesson 2
@@ -197,18 +205,18 @@ def grade_objective(fn) -> bool:
     except Exception as error:  # noqa: BLE001 - the student's code, reported not raised
         return _raised(error)
     if None in got:
-        return feedback(False, "your function must return one number for one channel.")
+        return feedback(False, _("your function must return one number for one channel."))
     want = [filters.filter_means(acts, [c]).item() for c in (2, 5)]
     if all(abs(a - b) < 1e-5 for a, b in zip(got, want)):
-        return feedback(True, "the mean over all positions of one channel. Maximising it asks for the filter's "
-                        "pattern everywhere in the image.")
-    hint = " Which numbers of the (1, C, H, W) tensor belong to the filter, and how are they summarised?"
+        return feedback(True, _("the mean over all positions of one channel. Maximising it asks for the filter's "
+                                "pattern everywhere in the image."))
+    hint = _(" Which numbers of the (1, C, H, W) tensor belong to the filter, and how are they summarised?")
     if abs(got[0] - acts.mean().item()) < 1e-5:
-        hint = " You averaged over all channels: select the channel first."
+        hint = _(" You averaged over all channels: select the channel first.")
     elif abs(got[0] - acts[:, 2].max().item()) < 1e-5:
-        hint = " That is the maximum (one position); the lesson's objective summarises every position."
-    return feedback(False, f"on a test tensor your function's values for channels 2 and 5 are not the filters' "
-                    f"mean activations.{hint}")
+        hint = _(" That is the maximum (one position); the lesson's objective summarises every position.")
+    return feedback(False, _("on a test tensor your function's values for channels 2 and 5 are not the filters' "
+                             "mean activations.{hint}").format(hint=hint))
 
 
 WHY_NOISE = {
@@ -224,16 +232,17 @@ def grade_why_noise(answer: str) -> bool:
     """Why is the naive loop's result mostly high-frequency noise? Answer 'a', 'b', 'c' or 'd'."""
     key = str(answer).strip().lower()[:1]
     if key not in WHY_NOISE:
-        return feedback(False, "answer with one letter: " + "; ".join(f"{k}) {v}" for k, v in WHY_NOISE.items()))
+        return feedback(False, _("answer with one letter: {options}").format(
+            options="; ".join(f"{k}) {_(v)}" for k, v in WHY_NOISE.items())))
     if key == "c":
-        return feedback(True, "gradient ascent on raw pixels takes the steepest way up, and that way is made of "
-                        "high frequencies. The Fourier parametrisation makes low frequencies as easy to move as "
-                        "high ones, and random jitter, scaling and rotation punish patterns that only work "
-                        "pixel-exactly.")
-    reasons = {"a": "a larger rate makes the noise stronger, not smoother",
-               "b": "VGG was trained on photos",
-               "d": "even at 512 px the naive result is noise"}
-    return feedback(False, f"{reasons[key]}. Try again.")
+        return feedback(True, _("gradient ascent on raw pixels takes the steepest way up, and that way is made of "
+                                "high frequencies. The Fourier parametrisation makes low frequencies as easy to move "
+                                "as high ones, and random jitter, scaling and rotation punish patterns that only "
+                                "work pixel-exactly."))
+    reasons = {"a": _("a larger rate makes the noise stronger, not smoother. Try again."),
+               "b": _("VGG was trained on photos. Try again."),
+               "d": _("even at 512 px the naive result is noise. Try again.")}
+    return feedback(False, reasons[key])
 
 
 def _pixel_gradient(model, image, layer, channel):
@@ -260,26 +269,31 @@ def grade_pixel_gradient(fn, uniform: dict, model, image, channel: int = 3) -> b
         except Exception as error:  # noqa: BLE001 - the student's code, reported not raised
             return _raised(error)
         if not isinstance(got, torch.Tensor) or tuple(got.shape) != tuple(grad.shape):
-            return feedback(False, f"for {layer} your function must return a tensor shaped like the image, "
-                            f"{tuple(grad.shape)}: one gradient value per pixel and colour.")
+            return feedback(False, _("for {layer} your function must return a tensor shaped like the image, "
+                                     "{shape}: one gradient value per pixel and colour.").format(
+                layer=layer, shape=tuple(grad.shape)))
         if not torch.allclose(got.detach().to(grad), grad, rtol=1e-3, atol=1e-3 * float(grad.abs().max())):
-            return feedback(False, f"for {layer} your gradient is not the gradient of channel {channel}'s mean "
-                            "activation with respect to the pixels. Let the image require gradients, score it "
-                            "with model.extract, and take torch.autograd.grad of that one number.")
+            return feedback(False, _("for {layer} your gradient is not the gradient of channel {channel}'s mean "
+                                     "activation with respect to the pixels. Let the image require gradients, score "
+                                     "it with model.extract, and take torch.autograd.grad of that one "
+                                     "number.").format(layer=layer, channel=channel))
     truth = {layer: _uniform_inside(grad) for layer, grad in want.items()}
     if not isinstance(uniform, dict) or any(not isinstance(uniform.get(layer), bool) for layer in truth):
-        return feedback(False, "your gradients are right. Now set `uniform` to True or False for each of "
-                        "conv1_1 and relu1_1.")
+        return feedback(False, _("your gradients are right. Now set `uniform` to True or False for each of "
+                                 "conv1_1 and relu1_1."))
     if any(uniform[layer] != truth[layer] for layer in truth):
-        return feedback(False, "your gradients are right, but at least one of your two answers does not match "
-                        "them. Look at grad[0, :, 2:-2, 2:-2] for each layer: per colour, are its smallest and "
-                        "largest values the same?")
-    return feedback(True, "before its ReLU conv1_1 is linear, so the gradient of its mean is the kernel's sum, "
-                    "the same at every pixel but the border ones: ascent can only move every pixel the same way, "
-                    "towards one flat colour. After the ReLU only the positions where the filter fires count"
-                    + (", so the gradient follows the edges it finds." if not truth["relu1_1"] else
-                       "; for this channel and image that is every position or none, so it stays uniform: try "
-                       "another channel."))
+        return feedback(False, _("your gradients are right, but at least one of your two answers does not match "
+                                 "them. Look at grad[0, :, 2:-2, 2:-2] for each layer: per colour, are its smallest "
+                                 "and largest values the same?"))
+    return feedback(True, _("before its ReLU conv1_1 is linear, so the gradient of its mean is the kernel's sum, "
+                            "the same at every pixel but the border ones: ascent can only move every pixel the same "
+                            "way, towards one flat colour. After the ReLU only the positions where the filter fires "
+                            "count, so the gradient follows the edges it finds.") if not truth["relu1_1"] else
+                    _("before its ReLU conv1_1 is linear, so the gradient of its mean is the kernel's sum, the same "
+                      "at every pixel but the border ones: ascent can only move every pixel the same way, towards "
+                      "one flat colour. After the ReLU only the positions where the filter fires count; for this "
+                      "channel and image that is every position or none, so it stays uniform: try another "
+                      "channel."))
 
 
 # ------------------------------------------------------------------------------------------------ lesson 3
@@ -291,21 +305,23 @@ def grade_channel_weights(model, x, target: int, layer: str, weights) -> bool:
     (grads,) = torch.autograd.grad(logits[0, target], acts)
     expected = grads[0].mean((1, 2)).detach()
     if weights is None:
-        return feedback(False, "fill in `weights` (one number per channel) and run the cell again.")
+        return feedback(False, _("fill in `weights` (one number per channel) and run the cell again."))
     w = torch.as_tensor(weights).detach().reshape(-1).to(expected)
     if w.numel() != expected.numel():
-        return feedback(False, f"expected one weight per channel ({expected.numel()}), got {w.numel()} numbers. "
-                        "Summarise the gradient over the height and width, not over the channels.")
+        return feedback(False, _("expected one weight per channel ({expected}), got {got} numbers. Summarise the "
+                                 "gradient over the height and width, not over the channels.").format(
+            expected=expected.numel(), got=w.numel()))
     if torch.allclose(w, expected, rtol=1e-3, atol=1e-6):
-        return feedback(True, "each channel's weight is its gradient averaged over the feature map's "
-                        f"{acts.shape[2]}x{acts.shape[3]} positions (global average pooling of the gradient).")
+        return feedback(True, _("each channel's weight is its gradient averaged over the feature map's "
+                                "{height}x{width} positions (global average pooling of the gradient).").format(
+            height=acts.shape[2], width=acts.shape[3]))
     if torch.allclose(w, expected * acts.shape[2] * acts.shape[3], rtol=1e-3, atol=1e-6):
-        return feedback(False, "every weight is the same number of times too large. Read the formula for "
-                        "alpha again: how does it summarise the positions?")
+        return feedback(False, _("every weight is the same number of times too large. Read the formula for "
+                                 "alpha again: how does it summarise the positions?"))
     if torch.allclose(w, acts[0].detach().mean((1, 2)), rtol=1e-3, atol=1e-6):
-        return feedback(False, "those are the mean activations; the weights come from the gradient.")
-    return feedback(False, "the numbers differ from the mean of d(score)/d(activation) over each channel. "
-                    "Did you use the class score (a logit, before softmax) and the right layer?")
+        return feedback(False, _("those are the mean activations; the weights come from the gradient."))
+    return feedback(False, _("the numbers differ from the mean of d(score)/d(activation) over each channel. "
+                             "Did you use the class score (a logit, before softmax) and the right layer?"))
 
 
 def grade_pointing_game(fn) -> bool:
@@ -323,10 +339,11 @@ def grade_pointing_game(fn) -> bool:
         except Exception as error:  # noqa: BLE001 - the student's code, reported not raised
             return _raised(error)
         if got != answer:
-            return feedback(False, f"your function is wrong for a 10x12 map peaking at row {row}, column {col} "
-                            f"with the box x0, y0, x1, y1 = {box}: work that case out on paper. Remember: x is the "
-                            "column, y the row, and x1, y1 are exclusive.")
-    return feedback(True, "the peak's row is compared with y0..y1 and its column with x0..x1.")
+            return feedback(False, _("your function is wrong for a 10x12 map peaking at row {row}, column {col} "
+                                     "with the box x0, y0, x1, y1 = {box}: work that case out on paper. Remember: x "
+                                     "is the column, y the row, and x1, y1 are exclusive.").format(
+                row=row, col=col, box=box))
+    return feedback(True, _("the peak's row is compared with y0..y1 and its column with x0..x1."))
 
 
 def grade_counterfactual(fn, target: int = 0) -> bool:
@@ -337,17 +354,18 @@ def grade_counterfactual(fn, target: int = 0) -> bool:
     except Exception as error:  # noqa: BLE001 - the student's code, reported not raised
         return _raised(error)
     if not isinstance(got, torch.Tensor) or got.shape != (4,):
-        return feedback(False, "the function must return one score per image, shape (N,)")
+        return feedback(False, _("the function must return one score per image, shape (N,)"))
     if torch.allclose(got, -logits[:, target]):
-        return feedback(True, "negating the score flips the gradient, so the positive part of the map is where "
-                        "evidence against the class lies (the counterfactual map of the Grad-CAM paper).")
+        return feedback(True, _("negating the score flips the gradient, so the positive part of the map is where "
+                                "evidence against the class lies (the counterfactual map of the Grad-CAM paper)."))
     if torch.allclose(got, logits[:, target]):
-        return feedback(False, "that is the ordinary Grad-CAM target; what must change so that evidence "
-                        "*against* the class counts as positive?")
+        return feedback(False, _("that is the ordinary Grad-CAM target; what must change so that evidence "
+                                 "*against* the class counts as positive?"))
     if any(torch.allclose(got.abs(), logits[:, k].abs()) for k in range(logits.shape[1]) if k != target):
-        return feedback(False, f"your score follows another class's logit, not class {target}'s.")
-    return feedback(False, f"Grad-CAM keeps the positions where the score's gradient is positive. Which score "
-                    f"rises exactly where class {target}'s logit falls?")
+        return feedback(False, _("your score follows another class's logit, not class {target}'s.").format(
+            target=target))
+    return feedback(False, _("Grad-CAM keeps the positions where the score's gradient is positive. Which score "
+                             "rises exactly where class {target}'s logit falls?").format(target=target))
 
 
 def _score_cam_gains(model, x, target: int, layer: str) -> torch.Tensor:
@@ -366,30 +384,31 @@ def grade_score_cam_weights(weights, model, x, target: int, layer: str) -> bool:
     class probability of the masked image minus that of a black image (nstlib's default, ``weighting='gain'``)."""
     want = _score_cam_gains(model, x, target, layer)
     if weights is None:
-        return feedback(False, "fill in `weights` (one number per channel) and run the cell again.")
+        return feedback(False, _("fill in `weights` (one number per channel) and run the cell again."))
     w = torch.as_tensor(weights).detach().reshape(-1).float().to(want.device)
     tol = 1e-3 * float(want.abs().max()) + 1e-7
     if w.numel() != want.numel():
-        return feedback(False, f"expected one weight per channel of {layer} ({want.numel()}), got {w.numel()} "
-                        "numbers.")
+        return feedback(False, _("expected one weight per channel of {layer} ({expected}), got {got} "
+                                 "numbers.").format(layer=layer, expected=want.numel(), got=w.numel()))
     if w.numel() == want.numel() and torch.allclose(w, want, rtol=1e-3, atol=tol):
-        return feedback(True, f"{int((want > 0).sum())} of {want.numel()} channels raise the class's probability "
-                        "on their own; the others count against it. No gradient was needed: one forward pass "
-                        "per channel, which is why Score-CAM is slower.")
+        return feedback(True, _("{raising} of {channels} channels raise the class's probability on their own; the "
+                                "others count against it. No gradient was needed: one forward pass per channel, "
+                                "which is why Score-CAM is slower.").format(
+            raising=int((want > 0).sum()), channels=want.numel()))
     with torch.no_grad(), cam.hooks.eval_mode(model):
         base = model(torch.zeros_like(x[:1])).softmax(1)[0, target]
     if torch.allclose(w, want + base, rtol=1e-3, atol=tol):
-        return feedback(False, "your weights have the right shape of things, but every one is the same amount "
-                        "too high: what is a masked image's probability compared with?")
+        return feedback(False, _("your weights have the right shape of things, but every one is the same amount "
+                                 "too high: what is a masked image's probability compared with?"))
     if torch.allclose(w, want.softmax(0), rtol=1e-3, atol=1e-3 / want.numel()):
-        return feedback(False, "that is the paper's softmax over the channels; this exercise asks for the raw "
-                        "gains, nstlib's default.")
+        return feedback(False, _("that is the paper's softmax over the channels; this exercise asks for the raw "
+                                 "gains, nstlib's default."))
     if (w - want).abs().max() > 0.5 or w.min() < -1 or w.max() > 1:
-        return feedback(False, "a gain is a difference of two probabilities, so it lies between -1 and 1. Did "
-                        "you use the logits instead of the softmax?")
-    return feedback(False, "the numbers differ from nstlib's. Check each step: every channel upsampled to the "
-                    "image size (bilinear), scaled to [0, 1] on its own (minimum to 0, maximum to 1), multiplied "
-                    "with the image, and the class's probability read after a softmax.")
+        return feedback(False, _("a gain is a difference of two probabilities, so it lies between -1 and 1. Did "
+                                 "you use the logits instead of the softmax?"))
+    return feedback(False, _("the numbers differ from nstlib's. Check each step: every channel upsampled to the "
+                             "image size (bilinear), scaled to [0, 1] on its own (minimum to 0, maximum to 1), "
+                             "multiplied with the image, and the class's probability read after a softmax."))
 
 
 # ------------------------------------------------------------------------------------------------ lesson 4
@@ -410,24 +429,26 @@ def grade_gram(fn) -> bool:
     got = outs[(4, 5, 6)]
     if not isinstance(got, torch.Tensor) or tuple(got.shape) != tuple(want.shape):
         shape = tuple(got.shape) if isinstance(got, torch.Tensor) else type(got).__name__
-        return feedback(False, f"the shape is {shape}, expected {tuple(want.shape)} (batch, C, C).")
+        return feedback(False, _("the shape is {shape}, expected {expected} (batch, C, C).").format(
+            shape=shape, expected=tuple(want.shape)))
     if torch.allclose(got.float(), want, rtol=1e-4, atol=1e-6):
-        return feedback(True, "G = F Fᵀ / (C·H·W), the same for any image size.")
+        return feedback(True, _("G = F Fᵀ / (C·H·W), the same for any image size."))
     ratio = {s: float(outs[s].float().sum() / style.gram(feats[s]).sum()) for s in feats}
     if not all(math.isfinite(r) and r > 0 for r in ratio.values()) or not torch.allclose(
             got.float(), want * ratio[(4, 5, 6)], rtol=1e-3, atol=1e-6):
-        return feedback(False, "your values are not a multiple of F Fᵀ: check the reshape (channels x positions) "
-                        "and which side is transposed.")
-    grows = []
-    if abs(ratio[(4, 10, 12)] / ratio[(4, 5, 6)] - 1) > 1e-3:
-        grows.append("with the number of positions (try a larger feature map)")
-    if abs(ratio[(8, 5, 6)] / ratio[(4, 5, 6)] - 1) > 1e-3:
-        grows.append("with the number of channels")
-    if grows:
-        return feedback(False, "your Gram changes " + " and ".join(grows) + ". The lesson's Gram is an average "
-                        "product, comparable between layers and image sizes: see its formula in section 3.")
-    return feedback(False, "your Gram is a constant factor off the lesson's, the same for every size: "
-                    "compare your formula with section 3's.")
+        return feedback(False, _("your values are not a multiple of F Fᵀ: check the reshape (channels x "
+                                 "positions) and which side is transposed."))
+    positions = abs(ratio[(4, 10, 12)] / ratio[(4, 5, 6)] - 1) > 1e-3
+    channels = abs(ratio[(8, 5, 6)] / ratio[(4, 5, 6)] - 1) > 1e-3
+    changes = (_("your Gram changes with the number of positions (try a larger feature map) and with the number "
+                 "of channels.") if positions and channels else
+               _("your Gram changes with the number of positions (try a larger feature map).") if positions else
+               _("your Gram changes with the number of channels.") if channels else None)
+    if changes:
+        return feedback(False, changes + _(" The lesson's Gram is an average product, comparable between layers "
+                                           "and image sizes: see its formula in section 3."))
+    return feedback(False, _("your Gram is a constant factor off the lesson's, the same for every size: "
+                             "compare your formula with section 3's."))
 
 
 def grade_weight_mapping(answer: float, tutorial_weight: float, channels: int) -> bool:
@@ -436,16 +457,17 @@ def grade_weight_mapping(answer: float, tutorial_weight: float, channels: int) -
     want = tutorial_weight / channels**2
     value = _number(answer)
     if value is None:
-        return feedback(False, f"answer with one number, the weight (got {_kind(answer)}).")
+        return feedback(False, _("answer with one number, the weight (got {kind}).").format(kind=_kind(answer)))
     if math.isclose(value, want, rel_tol=1e-3):
-        return feedback(True, f"{tutorial_weight:g} x mean over {channels}² entries = {want:.3g} x the sum.")
+        return feedback(True, _("{weight} x mean over {channels}² entries = {want} x the sum.").format(
+            weight=f"{tutorial_weight:g}", channels=channels, want=f"{want:.3g}"))
     if math.isclose(value, tutorial_weight / channels, rel_tol=1e-3):
-        return feedback(False, "how many numbers does a C x C matrix hold?")
+        return feedback(False, _("how many numbers does a C x C matrix hold?"))
     if value > tutorial_weight:
-        return feedback(False, "a mean is never larger than the sum it comes from (for positive terms), so the "
-                        "weight on the sum must be smaller than the tutorial's.")
-    return feedback(False, "write the tutorial's term as a formula with a sum in it, then read off the factor in "
-                    "front of the sum.")
+        return feedback(False, _("a mean is never larger than the sum it comes from (for positive terms), so the "
+                                 "weight on the sum must be smaller than the tutorial's."))
+    return feedback(False, _("write the tutorial's term as a formula with a sum in it, then read off the factor "
+                             "in front of the sum."))
 
 
 def _colour_swap_losses(model, style_image, layers) -> dict:
@@ -462,29 +484,32 @@ def grade_colour_swap(losses: dict, least: str, model, style_image, layers=style
     measurement with ``model``."""
     want = _colour_swap_losses(model, style_image, layers)
     if not isinstance(losses, dict) or set(losses) != set(want):
-        return feedback(False, "fill in `losses`: {layer name: loss} for every layer of `layers`.")
+        return feedback(False, _("fill in `losses`: {layer name: loss} for every layer of `layers`."))
     values = {n: _number(losses[n]) for n in want}
     if None in values.values():
-        return feedback(False, "every loss must be one number (call float() on a one-element tensor).")
+        return feedback(False, _("every loss must be one number (call float() on a one-element tensor)."))
     off = [n for n in want if not _close(values[n], want[n], rtol=2e-3)]
     if off:
         ratios = [values[n] / want[n] for n in off if want[n] > 0]
         same = ratios and max(ratios) - min(ratios) < 1e-3 * max(abs(r) for r in ratios)
-        hint = (" Every one of them is off by the same factor: check the normalisation (the lesson's Gram, and a "
-                "relative error divided by the style's own Gram)." if same and len(off) == len(want) else
-                " Swap the channels of the style image (red and blue), take each layer's Gram of both, and "
-                "compare them as nstlib's style loss does (which of the two is the target matters).")
-        return feedback(False, f"{len(off)} of your {len(want)} losses differ from the measurement.{hint}")
+        hint = (_(" Every one of them is off by the same factor: check the normalisation (the lesson's Gram, and "
+                  "a relative error divided by the style's own Gram).") if same and len(off) == len(want) else
+                _(" Swap the channels of the style image (red and blue), take each layer's Gram of both, and "
+                  "compare them as nstlib's style loss does (which of the two is the target matters)."))
+        return feedback(False, _("{off} of your {total} losses differ from the measurement.{hint}").format(
+            off=len(off), total=len(want), hint=hint))
     smallest = min(want, key=want.get)
     if least not in want:
-        return feedback(False, "your losses are right. Set `least` to the name of one of the layers of `layers`.")
+        return feedback(False, _("your losses are right. Set `least` to the name of one of the layers of "
+                                 "`layers`."))
     if least != smallest:
-        return feedback(False, "your losses are right, but the layer you named is not the one where the swap "
-                        "changes the style least: read your own numbers again.")
+        return feedback(False, _("your losses are right, but the layer you named is not the one where the swap "
+                                 "changes the style least: read your own numbers again."))
     order = sorted(want, key=want.get)
-    return feedback(True, f"with these weights the swap matters least at {smallest} and most at {order[-1]}. "
-                    "If deep layers no longer encoded colour, the swap would barely change their Gram matrices; "
-                    "compare what you measured with the lesson's claim, and with a second style.")
+    return feedback(True, _("with these weights the swap matters least at {least} and most at {most}. If deep "
+                            "layers no longer encoded colour, the swap would barely change their Gram matrices; "
+                            "compare what you measured with the lesson's claim, and with a second style.").format(
+        least=smallest, most=order[-1]))
 
 
 # ------------------------------------------------------------------------------------------------ lesson 5
@@ -527,18 +552,21 @@ def grade_checkerboard(answer) -> bool:
     else:
         letters = {c for c in str(answer).lower() if c.isalnum()} if answer is not None else set()
     if not letters or not letters <= set(CHECKERBOARD_OPTIONS):
-        return feedback(False, "answer with the letters of the upsamplings that leave a pattern, e.g. 'ae': "
-                        + "; ".join(f"{k}) {v}" for k, v in CHECKERBOARD_OPTIONS.items()))
+        return feedback(False, _("answer with the letters of the upsamplings that leave a pattern, e.g. 'ae': "
+                                 "{options}").format(
+            options="; ".join(f"{k}) {_(v)}" for k, v in CHECKERBOARD_OPTIONS.items())))
     patterned = {k for k in CHECKERBOARD_OPTIONS if min(checkerboard_spread(k, s) for s in range(3)) > 0.1}
     if letters == patterned:
-        return feedback(True, "every stride-2 transposed convolution leaves a pattern that repeats every 2 pixels, "
-                        "even when each output pixel gets the same number of kernel taps (4x4) or a single one "
-                        "(2x2): neighbouring output pixels are made by different weights of the kernel. Uneven "
-                        "overlap is one cause, not the only one; training can balance the weights, but nothing "
-                        "forces it to. Resizing first computes every output pixel with the same weights.")
-    return feedback(False, "not every letter is right. Build each layer (with random weights), run it on "
-                    "torch.ones(1, 8, 16, 16) as section 2 does, and look at the spread of the output away from "
-                    "the border; decide from the measurement, not from the number of kernel taps alone.")
+        return feedback(True, _("every stride-2 transposed convolution leaves a pattern that repeats every 2 "
+                                "pixels, even when each output pixel gets the same number of kernel taps (4x4) or a "
+                                "single one (2x2): neighbouring output pixels are made by different weights of the "
+                                "kernel. Uneven overlap is one cause, not the only one; training can balance the "
+                                "weights, but nothing forces it to. Resizing first computes every output pixel with "
+                                "the same weights."))
+    return feedback(False, _("not every letter is right. Build each layer (with random weights), run it on "
+                             "torch.ones(1, 8, 16, 16) as section 2 does, and look at the spread of the output away "
+                             "from the border; decide from the measurement, not from the number of kernel taps "
+                             "alone."))
 
 
 def grade_speedup(answer: float, fast_seconds: float, optimise_seconds: float) -> bool:
@@ -546,15 +574,17 @@ def grade_speedup(answer: float, fast_seconds: float, optimise_seconds: float) -
     truth = optimise_seconds / fast_seconds
     value = _number(answer)
     if value is None:
-        return feedback(False, f"answer with one number, how many times faster (got {_kind(answer)}).")
+        return feedback(False, _("answer with one number, how many times faster (got {kind}).").format(
+            kind=_kind(answer)))
     if abs(value - truth) <= 0.05 * truth:
-        return feedback(True, f"{truth:.0f}x. One forward pass of a small network against {optimise_seconds:.1f} s "
-                        "of forward and backward passes through VGG.")
+        return feedback(True, _("{speedup}x. One forward pass of a small network against {seconds} s of forward "
+                                "and backward passes through VGG.").format(
+            speedup=f"{truth:.0f}", seconds=f"{optimise_seconds:.1f}"))
     if value < 1:
-        return feedback(False, "a speed-up below 1 would mean the network is slower than optimising. How many "
-                        "feed-forward runs fit into the time of one optimisation?")
-    return feedback(False, "that does not match the two timings measured in sections 1 and 5. How many "
-                    "feed-forward runs fit into the time of one optimisation?")
+        return feedback(False, _("a speed-up below 1 would mean the network is slower than optimising. How many "
+                                 "feed-forward runs fit into the time of one optimisation?"))
+    return feedback(False, _("that does not match the two timings measured in sections 1 and 5. How many "
+                             "feed-forward runs fit into the time of one optimisation?"))
 
 
 class _FrozenStats(nn.Module):
@@ -608,19 +638,20 @@ def grade_receptive_field(answer, net) -> bool:
     want = receptive_field(net)
     value = _number(answer)
     if value is None:
-        return feedback(False, f"answer with one number of pixels (got {_kind(answer)}).")
+        return feedback(False, _("answer with one number of pixels (got {kind}).").format(kind=_kind(answer)))
     if value == want:
-        return feedback(True, f"{want} pixels. Every 3x3 convolution at a quarter of the size widens the field by 8 "
-                        "input pixels instead of 2, which is why the residual blocks work there: each output pixel "
-                        "sees enough of the photo for a brush stroke. (Instance normalisation also lets every "
-                        "pixel depend a little on the whole image, through its mean and variance; the "
-                        "measurement held those fixed.)")
-    hint = ("walk from the output back to the input, one layer at a time, keeping track of how many pixels of each "
-            "layer's input a span of its output depends on. A k x k convolution with stride s turns a span of n output "
-            "pixels into (n - 1) x s + k input pixels; a nearest-neighbour x2 makes two output pixels from one.")
+        return feedback(True, _("{pixels} pixels. Every 3x3 convolution at a quarter of the size widens the field "
+                                "by 8 input pixels instead of 2, which is why the residual blocks work there: each "
+                                "output pixel sees enough of the photo for a brush stroke. (Instance normalisation "
+                                "also lets every pixel depend a little on the whole image, through its mean and "
+                                "variance; the measurement held those fixed.)").format(pixels=want))
+    hint = _("walk from the output back to the input, one layer at a time, keeping track of how many pixels of "
+             "each layer's input a span of its output depends on. A k x k convolution with stride s turns a span of "
+             "n output pixels into (n - 1) x s + k input pixels; a nearest-neighbour x2 makes two output pixels "
+             "from one.")
     if value < want and value >= want - 8:
-        hint = ("close: this is the field of some output pixels, and others see more. The two nearest-neighbour "
-                "upsamplings can cut a span between two input pixels or on one: take the worse alignment.")
+        hint = _("close: this is the field of some output pixels, and others see more. The two nearest-neighbour "
+                 "upsamplings can cut a span between two input pixels or on one: take the worse alignment.")
     return feedback(False, hint)
 
 
@@ -630,13 +661,13 @@ def grade_receptive_field(answer, net) -> bool:
 def grade_fast_run(studio) -> bool:
     """Did the studio's (``widgets.StyleStudio``) last run use a trained fast model?"""
     if studio.runs == 0 or studio.result is None:
-        return feedback(False, "run the studio first (studio.run(wait=True)).")
+        return feedback(False, _("run the studio first (studio.run(wait=True))."))
     if studio.mode.value == "fast model" and studio.record is None:
-        return feedback(True, f"the '{studio.model.value}' network stylized the photo in one pass, no "
-                        "optimisation steps.")
-    return feedback(False, "the last run optimised the pixels (it kept a record of its loss). Which of the "
-                    "studio's modes uses the network that lesson 5 trained? `studio.mode.options` lists them; "
-                    "set the mode and run again.")
+        return feedback(True, _("the '{model}' network stylized the photo in one pass, no optimisation "
+                                "steps.").format(model=studio.model.value))
+    return feedback(False, _("the last run optimised the pixels (it kept a record of its loss). Which of the "
+                             "studio's modes uses the network that lesson 5 trained? `studio.mode.options` lists "
+                             "them; set the mode and run again."))
 
 
 __all__ = ["feedback", "WHY_NOISE", "CHECKERBOARD_OPTIONS", "grade_downsampling", "grade_sparsest_layer",

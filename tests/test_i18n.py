@@ -1,5 +1,6 @@
 """The language switch, the Korean catalogue and its compiled file, Hangul in figures, and the first strings."""
 
+import ast
 import gettext
 import importlib.util
 import re
@@ -294,3 +295,71 @@ def test_measured_sentences_speak_korean_with_the_same_numbers(korean, name):
     assert re.search(HANGUL, sentence), sentence
     assert _numbers(sentence) == _numbers(english)
     assert "{" not in sentence and "}" not in sentence
+
+
+# --- the graders' feedback
+
+
+def _po_messages():
+    messages = {key.decode(): value.decode()
+                for key, value in msgfmt.parse_po(PO.read_text(encoding="utf-8"), PO.name).items()}
+    return {key.split("\0")[0]: value for key, value in messages.items()}
+
+
+@pytest.mark.parametrize("module", ["activations", "cam_metrics", "probe", "reconstruct", "exercises"])
+def test_every_message_of_a_translated_module_has_korean_with_the_same_fields(module):
+    messages = _po_messages()
+    tree = ast.parse((ROOT / "nstlib" / f"{module}.py").read_text(encoding="utf-8"))
+    calls = [node for node in ast.walk(tree) if isinstance(node, ast.Call)
+             and getattr(node.func, "id", None) in ("_", "ngettext") and node.args
+             and isinstance(node.args[0], ast.Constant)]
+    assert calls
+    for call in calls:
+        msgid = call.args[0].value
+        assert msgid in messages, f"no Korean for {msgid!r}"
+        words = re.sub(r"\{\w*\}", "", msgid)  # a message that is only fields and punctuation has no words
+        assert messages[msgid] != msgid or not re.search("[a-z]{3}", words), msgid
+        fields = sorted(set(re.findall(r"\{(\w+)\}", msgid)))
+        assert sorted(set(re.findall(r"\{(\w+)\}", messages[msgid]))) == fields, msgid
+
+
+GRADERS = {
+    "blank_fraction right": lambda: exercises.grade_blank_fraction(
+        lambda acts: (acts[0].flatten(1).amax(1) <= 0).float().mean()),
+    "blank_fraction wrong": lambda: exercises.grade_blank_fraction(lambda acts: 3.0),
+    "blank_fraction raises": lambda: exercises.grade_blank_fraction(lambda acts: 1 / 0),
+    "objective mean of all": lambda: exercises.grade_objective(lambda acts, c: acts.mean()),
+    "why_noise": lambda: exercises.grade_why_noise("a"),
+    "why_noise options": lambda: exercises.grade_why_noise("z"),
+    "pointing_game": lambda: exercises.grade_pointing_game(lambda heat, box: True),
+    "counterfactual": lambda: exercises.grade_counterfactual(lambda logits: -logits[:, 0]),
+    "counterfactual wrong": lambda: exercises.grade_counterfactual(lambda logits: logits[:, 0] * 2),
+    "gram": lambda: exercises.grade_gram(lambda f: torch.einsum("bchw,bdhw->bcd", f, f)),
+    "weight_mapping right": lambda: exercises.grade_weight_mapping(1e6 / 64**2, 1e6, 64),
+    "weight_mapping kind": lambda: exercises.grade_weight_mapping("big", 1e6, 64),
+    "checkerboard options": lambda: exercises.grade_checkerboard("z"),
+    "speedup right": lambda: exercises.grade_speedup(100, 0.02, 2.0),
+    "speedup slow": lambda: exercises.grade_speedup(0.5, 0.02, 2.0),
+    "sparsest_layer": lambda: exercises.grade_sparsest_layer("conv3_1", _fractions([0.0, 0.1, 0.2, 0.3, 0.4, 0.5])),
+}
+
+
+def _feedback(capsys, grader):
+    grader()
+    return capsys.readouterr().out
+
+
+@pytest.mark.parametrize("name", list(GRADERS))
+def test_grader_feedback_speaks_korean_with_the_same_numbers(capsys, name):
+    english = _feedback(capsys, GRADERS[name])
+    assert english.startswith(("Right: ", "Not quite: ")) and not re.search(HANGUL, english)
+    with matplotlib.rc_context():
+        i18n.set_language("ko")
+        try:
+            korean = _feedback(capsys, GRADERS[name])
+        finally:
+            i18n.set_language(None)
+    assert korean.startswith(("정답: ", "아직 아니에요: ")), korean
+    assert re.search(HANGUL, korean[8:]), korean
+    assert set(_numbers(english)) <= set(_numbers(korean)), (english, korean)
+    assert _feedback(capsys, GRADERS[name]) == english
