@@ -120,25 +120,42 @@ def _positive_number(variable: str, default: float, unit: str) -> float:
     return number
 
 
-def colab_url(notebook: str) -> str:
-    """The 'Open in Colab' address of a notebook of this repository."""
-    return f"https://colab.research.google.com/github/{REPOSITORY}/blob/{BRANCH}/notebooks/{notebook}"
+#: The languages the lessons are published in: English at the top, each other under its code
+#: (notebooks/ko/, the website's ko/).
+LESSON_LANGUAGES = ("en", "ko")
 
 
-def site_url(notebook: str | None = None) -> str:
-    """The course website (GitHub Pages of REPOSITORY), or one lesson's page on it, with every figure."""
+def _language_folder(language: str) -> str:
+    if language not in LESSON_LANGUAGES:
+        raise UsageError(f"the lessons are published in {' and '.join(LESSON_LANGUAGES)}, not {language!r}")
+    return "" if language == "en" else f"{language}/"
+
+
+def colab_url(notebook: str, language: str = "en") -> str:
+    """The 'Open in Colab' address of a notebook of this repository (``language`` "ko": the Korean lesson)."""
+    return (f"https://colab.research.google.com/github/{REPOSITORY}/blob/{BRANCH}/notebooks/"
+            f"{_language_folder(language)}{notebook}")
+
+
+def site_url(notebook: str | None = None, language: str = "en") -> str:
+    """The course website (GitHub Pages of REPOSITORY), or one lesson's page on it, with every figure; the
+    Korean site is the same under ko/."""
     owner, name = REPOSITORY.split("/")
-    base = f"https://{owner}.github.io/{name}/"
+    base = f"https://{owner}.github.io/{name}/{_language_folder(language)}"
     return f"{base}lessons/{Path(notebook).stem}.html" if notebook else base
 
 
-def site_link(notebook: str) -> str:
+#: The words of the link beside the badge, per language.
+SITE_LINK_TEXT = {"en": "Read this lesson online, with every figure",
+                  "ko": "이 강의를 모든 그림과 함께 온라인으로 읽기"}
+
+
+def site_link(notebook: str, language: str = "en") -> str:
     """Markdown beside the Colab badge: the lesson already run, for reading before (or instead of) running."""
-    return f"[Read this lesson online, with every figure]({site_url(notebook)})"
+    return f"[{SITE_LINK_TEXT[language]}]({site_url(notebook, language)})"
 
 
-def colab_badge(notebook: str) -> str:
+def colab_badge(notebook: str, language: str = "en") -> str:
     """Markdown for the badge at the top of each notebook."""
-    return (
-        f"[![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)]({colab_url(notebook)})"
-    )
+    return (f"[![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)]"
+            f"({colab_url(notebook, language)})")
