@@ -14,16 +14,25 @@ updated: stale text never ships silently.
     python tools/translate.py check ko      # exit 1 on a missing, empty or stale translation
     python tools/translate.py accept ko 04 c01ef2cd   # after updating a cell's text: it now translates the
                                                       # English as it is
+    python tools/translate.py build ko      # write notebooks/ko/NN_*.ipynb from the English lessons
 
-The Korean notebooks, notebooks/ko/NN_*.ipynb, are to be written from these catalogues (code cells copied byte
-for byte, the setup cell choosing the language) once nstlib's own strings speak Korean.
+``build`` writes each lesson of the edition from its English lesson: every markdown cell is its translation
+(with its links one folder deeper), every code cell is copied byte for byte, except that the setup cell gains one
+line after ``import nstlib`` choosing the language; cell ids, tags and slide metadata are the English cells'.
+It refuses while any translation is missing or stale. ``tests/test_translations.py`` fails when the committed
+notebooks/ko/ differs from what ``build`` writes, so the editions never drift.
+
+The class plans are translated whole: ``docs/<lang>/instructor/<plan>.md`` opens with
+``<!-- en_sha256: ... -->``, the hash of the English plan it translates, and ``check`` fails when they differ.
 """
 
 from __future__ import annotations
 
 import argparse
+import copy
 import hashlib
 import json
+import re
 import sys
 from pathlib import Path
 
@@ -112,9 +121,84 @@ def accept(language: str, lesson_prefix: str, cell_ids) -> None:
                                                 encoding="utf-8")
 
 
+#: The line the setup cell of an edition gains after ``import nstlib``.
+LANGUAGE_LINE = 'nstlib.i18n.set_language("{language}")  # this edition\'s language for figures, messages and feedback'
+
+
+def edition_path(language: str, lesson: Path) -> Path:
+    return NOTEBOOKS / language / lesson.name
+
+
+def one_folder_deeper(text: str) -> str:
+    """Relative links of a markdown cell, for a notebook one folder below the English one (siblings stay)."""
+    return re.sub(r"\]\((\.\./)", r"](../\1", text)
+
+
+def edition(nb, catalogue: dict, language: str):
+    """The lesson ``nb`` in ``language``: translated markdown, the same code, the setup cell choosing the
+    language. Raises SystemExit naming the cells whose translation is missing or stale."""
+    found = problems(nb, catalogue)
+    if found:
+        raise SystemExit(f"{catalogue['lesson']}: cannot write the {language} edition:\n  " + "\n  ".join(found)
+                         + f"\n(python tools/translate.py check {language} lists them all)")
+    out = copy.deepcopy(nb)
+    for cell in out.cells:
+        if cell.cell_type == "markdown":
+            cell.source = one_folder_deeper(catalogue["cells"][cell.id]["text"])
+    setup = next(c for c in out.cells if c.cell_type == "code")
+    lines = setup.source.split("\n")
+    if "import nstlib" not in lines:
+        raise SystemExit(f"{catalogue['lesson']}: the setup cell (the first code cell) has no line "
+                         "'import nstlib' to choose the language after")
+    at = lines.index("import nstlib") + 1
+    lines.insert(at, LANGUAGE_LINE.format(language=language))
+    setup.source = "\n".join(lines)
+    return out
+
+
+def written(language: str, lesson: Path) -> str:
+    """The text of the edition's notebook for ``lesson``, exactly as ``build`` writes it."""
+    import nbformat
+
+    nb = nbformat.read(lesson, as_version=4)
+    return nbformat.writes(edition(nb, load_catalogue(language, lesson), language)) + "\n"
+
+
+def build(language: str, only=None) -> None:
+    """Write notebooks/<language>/NN_*.ipynb from the English lessons and the catalogues."""
+    for lesson in lessons():
+        if only and not any(lesson.stem.startswith(o) for o in only):
+            continue
+        path = edition_path(language, lesson)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(written(language, lesson), encoding="utf-8")
+        print(f"{path.relative_to(ROOT)}")
+
+
+def plan_digest_line(text: str) -> str | None:
+    """The ``en_sha256`` a translated plan says it was made from (its first line), or None."""
+    match = re.match(r"<!-- en_sha256: ([0-9a-f]+) -->", text)
+    return match.group(1) if match else None
+
+
+def plan_problems(language: str) -> list[str]:
+    """Class plans whose translation is missing or was made from another version of the English plan."""
+    found = []
+    for english in sorted((ROOT / "docs" / "instructor").glob("*.md")):
+        path = ROOT / "docs" / language / "instructor" / english.name
+        if not path.exists():
+            found.append(f"{path.relative_to(ROOT)} is missing: translate {english.relative_to(ROOT)}")
+            continue
+        made_from = plan_digest_line(path.read_text(encoding="utf-8"))
+        if made_from != digest(english.read_text(encoding="utf-8")):
+            found.append(f"{path.relative_to(ROOT)} was not made from the English plan as it is now: update it, "
+                         f"then its first line to <!-- en_sha256: {digest(english.read_text(encoding='utf-8'))} -->")
+    return found
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("command", choices=["extract", "check", "accept"])
+    parser.add_argument("command", choices=["extract", "check", "accept", "build"])
     parser.add_argument("language")
     parser.add_argument("cells", nargs="*", help="accept: the lesson number, then the cell ids")
     parser.add_argument("--only", nargs="+", help="lesson numbers, e.g. 02 04")
@@ -127,6 +211,9 @@ def main(argv=None) -> int:
     if args.command == "extract":
         extract(args.language, args.only)
         return 0
+    if args.command == "build":
+        build(args.language, args.only)
+        return 0
     import nbformat
 
     bad = 0
@@ -137,6 +224,16 @@ def main(argv=None) -> int:
         for problem in found:
             print(f"{lesson.name}: {problem}")
         bad += len(found)
+        edition_file = edition_path(args.language, lesson)
+        if not found and (not edition_file.exists() or edition_file.read_text(encoding="utf-8")
+                          != written(args.language, lesson)):
+            print(f"{edition_file.relative_to(ROOT)} is not what its catalogue makes: "
+                  f"python tools/translate.py build {args.language}")
+            bad += 1
+    if not args.only:
+        for problem in plan_problems(args.language):
+            print(problem)
+            bad += 1
     print(f"{bad} problem(s)" if bad else "every translation is current")
     return 1 if bad else 0
 
