@@ -87,3 +87,30 @@ def test_every_lesson_has_a_plan_that_matches_its_notebook(notebook):
     ids = [cell.id for cell in nbformat.read(notebook, as_version=4).cells]
     found = plan_checks.plan_problems(plan.read_text(), ids)
     assert not found, f"{plan.relative_to(ROOT)}:\n  " + "\n  ".join(found)
+
+
+KOREAN_PLANS = ROOT / "docs" / "ko" / "instructor"
+
+
+def test_a_korean_plan_is_checked_in_its_own_words():
+    korean = (PLAN.replace("## Timeline", "## 시간표").replace("## Prerequisites", "## 선수 지식")
+              .replace("## Optional", "## 선택 활동").replace("## Discussion questions", "## 토론 질문")
+              .replace("## Misconceptions", "## 흔한 오해").replace("## When the pictures differ", "## 그림이 다를 때")
+              .replace("| min | section | run live | show pre-run |", "| 분 | 절 | 실습 실행 | 미리 실행해 보여 주기 |")
+              .replace("Total: 40 minutes", "합계: 40분"))
+    assert plan_checks.plan_problems(korean, IDS, "ko") == []
+    assert plan_checks.plan_problems(korean.replace("합계: 40분", "합계: 45분"), IDS, "ko") == [
+        "the min column sums to 40, but the plan says '합계: 45분'"]
+    renamed = korean.replace("## 흔한 오해", "## 함정")
+    assert "no '## 흔한 오해' section" in plan_checks.plan_problems(renamed, IDS, "ko")
+    assert plan_checks.plan_problems(PLAN, IDS, "ko"), "an English plan is not a Korean one"
+
+
+@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda p: p.name)
+def test_every_korean_plan_matches_its_korean_lesson(notebook):
+    plan = KOREAN_PLANS / f"{notebook.stem}.md"
+    korean = notebook.parent / "ko" / notebook.name
+    assert plan.exists(), f"no Korean class plan for {notebook.name}: translate {plan_for(notebook).relative_to(ROOT)}"
+    ids = [cell.id for cell in nbformat.read(korean, as_version=4).cells]
+    found = plan_checks.plan_problems(plan.read_text(encoding="utf-8"), ids, "ko")
+    assert not found, f"{plan.relative_to(ROOT)}:\n  " + "\n  ".join(found)
