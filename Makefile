@@ -45,7 +45,9 @@ quick: setup
 
 notebooks: setup
 	$(BIN)/python -m nstlib weights fetch offline
-	NSTLIB_SMOKE=1 MPLBACKEND=Agg $(BIN)/python -m pytest --nbval-lax -p no:cacheprovider notebooks
+	NSTLIB_SMOKE=1 MPLBACKEND=Agg $(BIN)/python -m pytest --nbval-lax -p no:cacheprovider notebooks --ignore=notebooks/ko
+	# The Korean lessons (notebooks/ko/, generated from these) run in smoke mode in make book-smoke, which also fails
+	# on a figure drawn with missing glyphs.
 	# Second pass: the ImageNet branches (lessons 0, 3, 4) on a stand-in checkpoint in torchvision's format
 	# that is NOT ImageNet (nstlib.testing); the tests check that those cells ran and said so.
 	$(BIN)/python -m pytest -p no:cacheprovider tests/notebooks_imagenet

@@ -124,6 +124,15 @@ def test_figure_tags_must_match_what_a_cell_draws():
     assert "not tagged" in problems(code_cell([PICTURE]))[0]
 
 
+def test_a_figure_drawn_with_missing_letters_is_a_problem():
+    warning = {"output_type": "stream", "name": "stderr",
+               "text": "UserWarning: Glyph 54620 (\\N{HANGUL SYLLABLE HAN}) missing from font(s) DejaVu Sans.\n"}
+    found = problems(figure_cell([GOOD_ALT], extra=[warning]))
+    assert len(found) == 1 and "a figure lacks letters ('Glyph 54620" in found[0]
+    other = {"output_type": "stream", "name": "stderr", "text": "UserWarning: something else\n"}
+    assert problems(figure_cell([GOOD_ALT], extra=[other])) == []
+
+
 def test_a_bad_figure_record_is_reported():
     record = {"title": "patterns", "artists": 0, "panels": [{"flat": False, "rails": 0.9, "size": 100}]}
     found = problems(figure_cell([GOOD_ALT]), [record])
@@ -221,6 +230,22 @@ def test_a_published_lesson_needs_no_network_and_links_out_to_the_repository(tmp
     assert f"https://github.com/{config.REPOSITORY}/blob/{config.BRANCH}/README.md" in text
 
 
+def test_a_published_korean_lesson_links_out_from_one_folder_deeper(tmp_path):
+    from nstlib import config
+
+    name = "03_class_activation_maps.ipynb"
+    title = (f"# 3강\n\n{config.colab_badge(name, 'ko')} {config.site_link(name, 'ko')}\n\n"
+             "[README](../../README.ko.md)와 [4강](04_neural_style_transfer.ipynb)을 보세요.")
+    path = tmp_path / name
+    nbformat.write(lesson(markdown(title)), path)
+    text = build_book.published(path, badge="colab-badge.svg", language="ko")
+    assert config.colab_url(name, "ko") in text and config.site_url(name, "ko") not in text
+    assert f"https://github.com/{config.REPOSITORY}/blob/{config.BRANCH}/README.ko.md" in text
+    assert "](04_neural_style_transfer.ipynb)" in text, "links between lessons stay within the edition"
+    assert build_book.edition(tmp_path, "ko") == (tmp_path / "ko", tmp_path / "html" / "ko")
+    assert build_book.edition(tmp_path, "en") == (tmp_path, tmp_path / "html")
+
+
 # Alt text (tools/alt_text.py): every figure says what it shows, on the website and on the slides.
 
 GOOD_ALT = "Four rows of feature maps of the cat photo, one row per block of VGG16"
@@ -238,8 +263,8 @@ def test_a_real_description_passes():
     assert alt_text.problem("A loss curve falling steeply, then flattening after step 20") is None
 
 
-def figure_cell(alt=None, pictures=1):
-    cell = code_cell([PICTURE] * pictures, tags=["figure"])
+def figure_cell(alt=None, pictures=1, extra=()):
+    cell = code_cell([*extra, *[PICTURE] * pictures], tags=["figure"])
     cell.id = "c265dc43"
     if alt is not None:
         cell.metadata["alt"] = alt
@@ -326,6 +351,14 @@ def test_the_measured_here_note_names_weights_machine_and_date():
     for part in ("2026-12-05", "offline-vgg16: offline pack", "AMD EPYC, 2 cores, no GPU, torch 2.5.1"):
         assert part in note
     assert "smoke" not in note
+
+
+def test_the_korean_note_says_the_same_in_korean():
+    run = {"date": "2026-12-05", "machine": "AMD EPYC, 2 cores, no GPU, torch 2.5.1", "smoke": True}
+    note = build_book.measured_note(executed_lesson(["nstlib weights: offline-vgg16: offline pack\n"], run=run), "ko")
+    assert note.startswith(f"```{{admonition}} {build_book.MEASURED_HERE['ko']}")
+    for part in ("2026-12-05", "offline-vgg16: offline pack", "AMD EPYC", "스모크 모드", "가중치"):
+        assert part in note
 
 
 def test_a_lesson_page_opens_with_the_note(tmp_path):

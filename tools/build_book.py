@@ -6,6 +6,7 @@
     python tools/build_book.py --slides-only   # slides alone (reuses the last full run when current)
     python tools/build_book.py --tag-figures   # mark the cells that draw figures (after editing a lesson)
     python tools/build_book.py --standin --smoke --only 01   # on the ImageNet stand-in, into build/book-standin
+    python tools/build_book.py --language ko   # the Korean edition only (notebooks/ko/, into the site's ko/)
 
 Steps, all offline:
 1. Execute each notebook of notebooks/ cell by cell in a fresh kernel (widgets show their static fallback)
@@ -19,6 +20,10 @@ Steps, all offline:
    lesson as reveal.js slides into build/book/html/slides/, with reveal.js and MathJax served from the
    site itself (``make book-assets`` installs them once). Each figure carries its alt text on both; each
    lesson page opens with a note naming the weights, the machine and the date of the run it shows.
+
+Both editions are built, English first: the Korean lessons (notebooks/ko/, written by tools/translate.py) run
+and are checked the same way into build/book/ko/, and their site and slides go to build/book/html/ko/. In every
+lesson, a "Glyph ... missing from font" warning is a problem: a figure drew empty boxes instead of letters.
 
 ``--standin`` runs the lessons on nstlib.testing's ImageNet stand-in (a checkpoint in torchvision's format
 that is NOT ImageNet, as tests/notebooks_imagenet does) and writes everything to build/book-standin/, so the
@@ -63,13 +68,33 @@ BUDGET_S = 4 * 60
 BOOK_BUDGET_S = 8 * 60
 
 
-def lessons(only=None) -> list[Path]:
-    paths = sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
+#: The editions of the course, English first (its site is the root the Korean one sits in).
+LANGUAGES = ("en", "ko")
+#: What matplotlib says when a figure's font lacks a character: the figure shows an empty box instead.
+MISSING_GLYPH = re.compile(r"Glyph \d+ .{0,40}missing from (?:current )?font")
+
+
+def notebooks_of(language: str = "en") -> Path:
+    return NOTEBOOKS if language == "en" else NOTEBOOKS / language
+
+
+def lessons(only=None, language: str = "en") -> list[Path]:
+    folder = notebooks_of(language)
+    paths = sorted(folder.glob("[0-9][0-9]_*.ipynb"))
     if only:
         paths = [p for p in paths if any(p.name.startswith(o) or p.stem == o for o in only)]
         if not paths:
-            raise SystemExit(f"--only {' '.join(only)} matches no notebook in {NOTEBOOKS}")
+            raise SystemExit(f"--only {' '.join(only)} matches no notebook in {folder}")
+    if language != "en" and not paths:
+        raise SystemExit(f"no lessons in {folder}: run python tools/translate.py build {language}")
     return paths
+
+
+def edition(build: Path, language: str) -> tuple[Path, Path]:
+    """Where an edition's run goes and where its site goes: English at ``build``, another language below it."""
+    if language == "en":
+        return build, build / "html"
+    return build / language, build / "html" / language
 
 
 IMAGE_TYPES = ("image/png", "image/jpeg")
@@ -110,15 +135,15 @@ def execute(path: Path, smoke: bool, timeout: int) -> tuple[nbformat.NotebookNod
     from nbclient import NotebookClient
 
     nb = nbformat.read(path, as_version=4)
-    lesson = path.stem
+    lesson = path.stem if path.parent == NOTEBOOKS else f"{path.parent.name}/{path.stem}"
     problems: list[Problem] = []
     stats = {"figures": 0, "flat_panels": 0, "max_rails": 0.0}
     with tempfile.TemporaryDirectory() as tmp:
         log = Path(tmp) / "figures.jsonl"
         client = NotebookClient(nb, timeout=timeout, kernel_name="python3", allow_errors=True,
                                 extra_arguments=["--IPKernelApp.log_level=ERROR"],  # no start-up chatter
-                                resources={"metadata": {"path": str(NOTEBOOKS)}})
-        with client.setup_kernel(cwd=str(NOTEBOOKS), env=kernel_env(smoke)):
+                                resources={"metadata": {"path": str(path.parent)}})
+        with client.setup_kernel(cwd=str(path.parent), env=kernel_env(smoke)):
             info = client.wait_for_reply(client.kc.kernel_info())
             nb.metadata["language_info"] = info["content"]["language_info"]  # ipython3 highlighting
             probe = (f"import sys\nsys.path.insert(0, {str(Path(__file__).parent)!r})\n"
@@ -154,6 +179,10 @@ def check_cell(lesson: str, index: int, cell, records: list[dict], stats: dict) 
     for out in cell.outputs:
         if out.get("output_type") == "error":
             problems.append(Problem(lesson, index, f"{out['ename']}: {out['evalue']} in {where}"))
+        glyph = MISSING_GLYPH.search(out.get("text", "")) if out.get("output_type") == "stream" else None
+        if glyph:
+            problems.append(Problem(lesson, index, f"a figure lacks letters ('{glyph.group(0)}'): its font has "
+                                                   f"no such character, in {where}"))
     for record in records:
         stats["flat_panels"] += sum(p["flat"] for p in record["panels"])
         total = sum(p["size"] for p in record["panels"])
@@ -186,17 +215,25 @@ def check_cell(lesson: str, index: int, cell, records: list[dict], stats: dict) 
     return problems
 
 
-def timing_table(rows: list[dict], smoke: bool) -> str:
-    mode = "smoke mode, NSTLIB_SMOKE=1" if smoke else "full settings"
-    lines = [f"| lesson | wall time ({mode}) | figures | flat panels | most values at the rails |",
-             "|---|---|---|---|---|"]
+#: The timing table's header per edition: lesson, wall time (mode), figures, flat panels, rails; the modes.
+TABLE_WORDS = {
+    "en": ("| lesson | wall time ({mode}) | figures | flat panels | most values at the rails |",
+           "smoke mode, NSTLIB_SMOKE=1", "full settings", "all"),
+    "ko": ("| 강의 | 걸린 시간({mode}) | 그림 | 평평한 패널 | 양 끝 값의 최대 비율 |",
+           "스모크 모드, NSTLIB_SMOKE=1", "전체 설정", "전체"),
+}
+
+
+def timing_table(rows: list[dict], smoke: bool, language: str = "en") -> str:
+    header, smoke_mode, full_mode, everything = TABLE_WORDS[language]
+    lines = [header.format(mode=smoke_mode if smoke else full_mode), "|---|---|---|---|---|"]
     for r in rows:
         over = f" (over the {BUDGET_S // 60}-minute budget)" if not smoke and r["seconds"] > BUDGET_S else ""
         lines.append(f"| {r['lesson']} | {fmt_time(r['seconds'])}{over} | {r['figures']} | {r['flat_panels']} "
                      f"| {r['max_rails']:.0%} |")
     total = sum(r["seconds"] for r in rows)
     over = f" (over the {BOOK_BUDGET_S // 60}-minute budget)" if not smoke and total > BOOK_BUDGET_S else ""
-    lines.append(f"| all | {fmt_time(total)}{over} | {sum(r['figures'] for r in rows)} | | |")
+    lines.append(f"| {everything} | {fmt_time(total)}{over} | {sum(r['figures'] for r in rows)} | | |")
     return "\n".join(lines)
 
 
@@ -242,15 +279,27 @@ def weights_used(nb) -> list[str]:
     return list(dict.fromkeys(shown))
 
 
-def measured_note(nb) -> str:
+#: The title of the note a lesson page opens with, per edition (the browser test looks for it).
+MEASURED_HERE = {"en": "Measured here", "ko": "이 페이지를 만든 실행"}
+
+
+def measured_note(nb, language: str = "en") -> str:
     """The note a lesson page opens with: what its outputs were measured with, so no one reads them as
     universal (a student's own run prints its own)."""
     run = nb.metadata.get("nstlib_run", {})
+    date, where = run.get("date"), run.get("machine")
+    if language == "ko":
+        weights = "; ".join(weights_used(nb)) or "출력되지 않음"
+        mode = " 스모크 모드(작은 이미지, 적은 단계)로" if run.get("smoke") else ""
+        return (f"```{{admonition}} {MEASURED_HERE['ko']}\n:class: measured-here\n"
+                f"이 페이지의 출력은 {date or '기록되지 않은 날짜'}에{mode} 강의를 한 번 실행한 결과입니다. 가중치: "
+                f"{weights}. 컴퓨터: {where or '기록되지 않음'}. 여러분이 직접 실행하면 그 실행의 그림이 나옵니다. "
+                "그림은 가중치와 컴퓨터에 따라 달라집니다.\n```")
     weights = "; ".join(weights_used(nb)) or "none printed"
     mode = " in smoke mode (tiny images, few steps)" if run.get("smoke") else ""
-    return ("```{admonition} Measured here\n:class: measured-here\n"
-            f"The outputs on this page come from one run of the lesson{mode} on {run.get('date', 'an unknown date')}"
-            f", with the weights {weights}, on {run.get('machine', 'an unrecorded machine')}. "
+    return (f"```{{admonition}} {MEASURED_HERE['en']}\n:class: measured-here\n"
+            f"The outputs on this page come from one run of the lesson{mode} on {date or 'an unknown date'}"
+            f", with the weights {weights}, on {where or 'an unrecorded machine'}. "
             "Your own run prints its own figures: they change with the weights and the machine.\n```")
 
 
@@ -293,7 +342,7 @@ def run_lessons(paths: list[Path], smoke: bool, timeout: int, build: Path = BUIL
     return rows, problems
 
 
-def published(path: Path, badge: str, alts: dict | None = None, note: bool = False) -> str:
+def published(path: Path, badge: str, alts: dict | None = None, note: bool = False, language: str = "en") -> str:
     """An executed lesson as the site and the slides show it: nothing in it needs the network, every picture
     carries its alt text (collected into ``alts`` by picture), and with ``note`` the page opens with the note
     on what its outputs were measured with."""
@@ -302,17 +351,20 @@ def published(path: Path, badge: str, alts: dict | None = None, note: bool = Fal
     if alts is not None:
         alts.update(table)
     if note:
-        nb.cells.insert(1, nbformat.v4.new_markdown_cell(measured_note(nb)))
+        nb.cells.insert(1, nbformat.v4.new_markdown_cell(measured_note(nb, language)))
     text = nbformat.writes(nb)
     # Links out of notebooks/ (the README, the code) point at the repository instead.
-    text = text.replace("](../", f"](https://github.com/{config.REPOSITORY}/blob/{config.BRANCH}/")
-    text = text.replace(" " + config.site_link(path.name), "")  # the page is that link
+    up = "../" * (1 if language == "en" else 2)
+    text = text.replace(f"]({up}", f"](https://github.com/{config.REPOSITORY}/blob/{config.BRANCH}/")
+    text = text.replace(" " + config.site_link(path.name, language), "")  # the page is that link
     # The Colab badge's picture is served with the page, so it shows with no network.
     return text.replace(COLAB_BADGE_PICTURE, badge)
 
 
-def build_site(smoke: bool, partial: bool = False, build: Path = BUILD) -> Path:
-    """Sphinx + MyST-NB over docs/book and the executed lessons, with no network.
+def build_site(smoke: bool, partial: bool = False, build: Path = BUILD, language: str = "en",
+               html: Path | None = None) -> Path:
+    """Sphinx + MyST-NB over docs/book and the executed lessons, with no network; another language's site takes
+    its home page from docs/<language>/book/index.md.
 
     Any warning fails the build, except in a partial build (--only), where links to the lessons left out
     cannot resolve."""
@@ -320,18 +372,22 @@ def build_site(smoke: bool, partial: bool = False, build: Path = BUILD) -> Path:
     if src.exists():
         shutil.rmtree(src)
     shutil.copytree(SOURCE, src, ignore=shutil.ignore_patterns("slides_template", "__pycache__"))
+    if language != "en":
+        shutil.copy(ROOT / "docs" / language / "book" / "index.md", src / "index.md")
+        serve_fonts(src / "_static", language)
     (src / "lessons").mkdir()
     alts: dict[str, str] = {}
     for path in sorted((build / "executed").glob("*.ipynb")):
-        (src / "lessons" / path.name).write_text(published(path, "../_static/colab-badge.svg", alts, note=True))
+        (src / "lessons" / path.name).write_text(published(path, "../_static/colab-badge.svg", alts, note=True,
+                                                           language=language))
     (src / "_alt_text.json").write_text(json.dumps(alts, indent=1))  # read by conf.py
     shutil.copy(build / "timings.md", src / "_timings.md")
     need_assets()
     shutil.copytree(ASSETS / "mathjax", src / "_static" / "mathjax")
-    html = build / "html"
+    html = html or build / "html"
     if html.exists():
         shutil.rmtree(html)
-    env = dict(os.environ, NSTLIB_BOOK_SMOKE="1" if smoke else "0")
+    env = dict(os.environ, NSTLIB_BOOK_SMOKE="1" if smoke else "0", NSTLIB_BOOK_LANGUAGE=language)
     strict = [] if partial else ["-W", "--keep-going"]
     done = subprocess.run([sys.executable, "-m", "sphinx", "-b", "html", "-q", *strict, "-j", "1",
                            str(src), str(html)], env=env)
@@ -340,7 +396,46 @@ def build_site(smoke: bool, partial: bool = False, build: Path = BUILD) -> Path:
     return html
 
 
-def build_slides(slides: Path, build: Path = BUILD) -> Path:
+#: The slides' index page, per edition.
+SLIDES_INDEX = {
+    "en": ("Slides", "Lesson slides", "Arrow keys move, S opens the speaker notes.", "Back to the course"),
+    "ko": ("슬라이드", "강의 슬라이드", "화살표 키로 넘기고, S 키로 발표자 노트를 엽니다.", "강좌로 돌아가기"),
+}
+
+
+#: The CSS an edition's pages need beyond the theme's: the Korean one serves its Hangul font.
+EDITION_CSS = {"ko": "korean.css"}
+
+
+def serve_fonts(static: Path, language: str) -> None:
+    """Copy the edition's font files (the Hangul font that plotting draws figures with) and their CSS into the
+    folder pages load them from, so the text shows on a machine without such a font and without network."""
+    if language not in EDITION_CSS:
+        return
+    from nstlib import plotting
+
+    regular = plotting.hangul_font_path()
+    if regular is None:
+        raise SystemExit("The Korean site serves the Hangul font of koreanize-matplotlib, which is not installed: "
+                         "pip install koreanize-matplotlib (make setup installs it)")
+    from fontTools.ttLib import TTFont  # matplotlib's own dependency
+
+    (static / "fonts").mkdir(parents=True, exist_ok=True)
+    for name in ("NanumGothic.ttf", "NanumGothicBold.ttf"):
+        target = static / "fonts" / name
+        if target.exists():
+            continue
+        font = TTFont(regular.parent / name)
+        # The TSI* tables hold the hinting tool's sources, which the font needs nowhere; one is empty, and
+        # browsers refuse a web font with an empty table (Chromium's OTS: "TSI3: zero-length table").
+        for table in [t for t in font.keys() if t.startswith("TSI")]:
+            del font[table]
+        font.save(target)
+    shutil.copy(SOURCE / "_static" / "fonts" / "OFL.txt", static / "fonts" / "OFL.txt")
+    shutil.copy(SOURCE / "_static" / EDITION_CSS[language], static / EDITION_CSS[language])
+
+
+def build_slides(slides: Path, build: Path = BUILD, language: str = "en") -> Path:
     """Every executed lesson as reveal.js slides in ``slides``, with reveal.js and MathJax beside them."""
     slides.mkdir(parents=True, exist_ok=True)
     need_assets()
@@ -348,11 +443,13 @@ def build_slides(slides: Path, build: Path = BUILD) -> Path:
         if not (slides / name).exists():
             shutil.copytree(ASSETS / name, slides / name)
     shutil.copy(SOURCE / "_static" / "colab-badge.svg", slides / "colab-badge.svg")
+    serve_fonts(slides, language)
+    css = EDITION_CSS.get(language)
     staged = build / "slides-src"
     shutil.rmtree(staged, ignore_errors=True)
     staged.mkdir(parents=True)
     for path in sorted((build / "executed").glob("*.ipynb")):
-        (staged / path.name).write_text(published(path, badge="colab-badge.svg"))
+        (staged / path.name).write_text(published(path, badge="colab-badge.svg", language=language))
     for path in sorted(staged.glob("*.ipynb")):
         subprocess.run([sys.executable, "-m", "jupyter", "nbconvert", "--to", "slides", str(path),
                         "--output-dir", str(slides), "--log-level", "ERROR",
@@ -362,12 +459,19 @@ def build_slides(slides: Path, build: Path = BUILD) -> Path:
                         # a classroom projector: the slide is laid out at 1280x720 and scaled to the screen
                         "--SlidesExporter.reveal_width=1280", "--SlidesExporter.reveal_height=720",
                         "--SlidesExporter.mathjax_url=mathjax/tex-svg-full.js"], check=True)
+    for deck in slides.glob("*.slides.html") if css else ():
+        text = deck.read_text(encoding="utf-8")
+        if css not in text:
+            deck.write_text(text.replace("</head>", f'<link rel="stylesheet" href="{css}">\n</head>', 1),
+                            encoding="utf-8")
     links = "\n".join(f'<li><a href="{p.name}">{p.stem.removesuffix(".slides")}</a></li>'
                       for p in sorted(slides.glob("*.slides.html")))
+    title, heading, keys, back = SLIDES_INDEX[language]
     (slides / "index.html").write_text(
-        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Slides</title></head><body>"
-        f"<h1>Lesson slides</h1><p>Arrow keys move, S opens the speaker notes.</p><ul>{links}</ul>"
-        "<p><a href=\"../index.html\">Back to the course</a></p></body></html>\n")
+        f"<!DOCTYPE html><html lang=\"{language}\"><head><meta charset=\"utf-8\"><title>{title}</title>"
+        + (f'<link rel="stylesheet" href="{css}">' if css else "") + "</head><body class=\"slides-index\">"
+        f"<h1>{heading}</h1><p>{keys}</p><ul>{links}</ul>"
+        f"<p><a href=\"../index.html\">{back}</a></p></body></html>\n", encoding="utf-8")
     return slides
 
 
@@ -468,6 +572,8 @@ def main(argv=None) -> int:
     parser.add_argument("--fetch-assets", action="store_true", help="install reveal.js and MathJax (npm), then stop")
     parser.add_argument("--slides-only", action="store_true",
                         help="slides into build/book/slides, reusing a full-settings run of `make book` if current")
+    parser.add_argument("--language", choices=["all", *LANGUAGES], default="all",
+                        help="which edition to build (default: all, English first)")
     parser.add_argument("--standin", action="store_true",
                         help=f"run on the ImageNet stand-in (NOT ImageNet) into {STANDIN_BUILD.relative_to(ROOT)}")
     args = parser.parse_args(argv)
@@ -475,22 +581,33 @@ def main(argv=None) -> int:
         fetch_assets()
         return 0
     build = STANDIN_BUILD if args.standin else BUILD
-    if args.slides_only and not args.smoke and reusable_run(lessons(args.only), build):
-        print(f"slides: {build_slides(build / 'slides', build)} (from the executed lessons of the last full build)")
-        return 0
-    paths = lessons(args.only)
+    languages = LANGUAGES if args.language == "all" else (args.language,)
+    status = 0
     with standin_weights() if args.standin else contextlib.nullcontext():
-        if args.tag_figures:
-            tag_figures(paths, args.smoke, args.timeout)
+        if args.tag_figures:  # the tags are the English lessons'; the Korean ones copy them
+            tag_figures(lessons(args.only), args.smoke, args.timeout)
             return 0
-        return build_book(args, paths, build)
+        for language in languages:
+            run_dir, html = edition(build, language)
+            paths = lessons(args.only, language)
+            if args.slides_only and not args.smoke and reusable_run(paths, run_dir):
+                print(f"slides: {build_slides(run_dir / 'slides', run_dir, language)} (from the executed lessons "
+                      "of the last full build)")
+                continue
+            if len(languages) > 1:
+                print(f"\n== {language} ==", flush=True)
+            status = max(status, build_book(args, paths, run_dir, language, html))
+    return status
 
 
-def build_book(args, paths: list[Path], build: Path) -> int:
-    """Run, check, time and publish the lessons of ``paths`` into ``build``; the exit status."""
+def build_book(args, paths: list[Path], build: Path, language: str = "en", html: Path | None = None) -> int:
+    """Run, check, time and publish the lessons of ``paths`` into ``build`` (the site into ``html``); the exit
+    status."""
     rows, problems = run_lessons(paths, args.smoke, args.timeout, build)
-    table = timing_table(rows, args.smoke)
-    (build / "timings.md").write_text(f"Measured on {machine()}, {time.strftime('%Y-%m-%d')}.\n\n{table}\n")
+    table = timing_table(rows, args.smoke, language)
+    measured = "측정한 컴퓨터와 날짜: {}, {}." if language == "ko" else "Measured on {}, {}."
+    (build / "timings.md").write_text(f"{measured.format(machine(), time.strftime('%Y-%m-%d'))}\n\n{table}\n",
+                                      encoding="utf-8")
     (build / "report.json").write_text(json.dumps({"smoke": args.smoke, "lessons": rows}, indent=1))
     print("\n" + table + "\n")
     if problems:
@@ -505,12 +622,12 @@ def build_book(args, paths: list[Path], build: Path) -> int:
         print(f"the whole book is over its {BOOK_BUDGET_S // 60}-minute budget (give the slowest lessons smaller "
               "defaults)")
     if args.slides_only:
-        print(f"slides: {build_slides(build / 'slides', build)}")
+        print(f"slides: {build_slides(build / 'slides', build, language)}")
         return 1 if over else 0
     if args.no_site:
         return 0
-    html = build_site(args.smoke, partial=bool(args.only), build=build)
-    slides = build_slides(html / "slides", build)
+    html = build_site(args.smoke, partial=bool(args.only), build=build, language=language, html=html)
+    slides = build_slides(html / "slides", build, language)
     leaks = offline_problems(html)
     if leaks:
         print("pages that load from the network (the site must work offline):")

@@ -33,8 +33,14 @@ html_theme_options = {
 }
 mathjax_path = "mathjax/tex-svg-full.js"  # copied into _static by the build: no CDN
 
+language = os.environ.get("NSTLIB_BOOK_LANGUAGE", "en")  # "ko": the Korean edition, built under ko/
+if language == "ko":
+    project = "컨브넷은 무엇을 보는가"
+    html_title = project
+    html_css_files.append("korean.css")  # the Hangul font, copied into _static by the build
+
 if os.environ.get("NSTLIB_BOOK_SMOKE") == "1":  # CI's build: tiny images, few steps
-    html_title += " (smoke build)"
+    html_title += " (smoke build)" if language == "en" else " (스모크 빌드)"
 
 
 def _alt_text(app, doctree):
