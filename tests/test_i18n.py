@@ -78,6 +78,36 @@ def test_korean_translates_and_falls_back_to_english(korean):
     assert i18n.ngettext("one layer", "{n} layers", 2) == "{n} layers"
 
 
+def test_speaking_a_language_for_a_while_puts_the_choice_back(monkeypatch):
+    monkeypatch.setenv("NSTLIB_LANG", "ko")
+    with i18n.speaking("en") as code:
+        assert code == "en" and i18n._("Right: ") == "Right: "
+    assert i18n.language() == "ko" and i18n._("Right: ") == "정답: "
+    i18n.set_language("en")
+    with pytest.raises(RuntimeError), i18n.speaking("ko"):
+        raise RuntimeError
+    assert i18n.language() == "en"
+
+
+def test_the_command_line_speaks_english_whatever_nstlib_lang_says(monkeypatch, capsys, tmp_path):
+    from nstlib import cli
+
+    monkeypatch.setenv("NSTLIB_LANG", "ko")
+    assert cli.main(["weights", "list"]) == 0
+    assert cli.main(["stylize", "no-such-photo", "-o", str(tmp_path / "x.png")]) == 2
+    out, err = capsys.readouterr()
+    assert "offline VGG16 pack" in out and "no such file, and not a bundled name" in err
+    assert not re.search(HANGUL, out + err)
+    assert i18n.language() == "ko"
+
+
+def test_pad_counts_a_hangul_syllable_as_two_columns():
+    assert i18n.text_width("layer") == 5 and i18n.text_width("층") == 2 and i18n.text_width("픽셀 오차") == 9
+    assert i18n.pad("layer", 9) == f"{'layer':<9}" and i18n.pad("seconds", 9, ">") == f"{'seconds':>9}"
+    assert i18n.pad("층", 9) == "층       " and i18n.pad("초", 4, ">") == "  초"
+    assert i18n.pad("too long for it", 3) == "too long for it"
+
+
 # --- the catalogue: the .po is the source, the committed .mo is compiled from it
 
 
