@@ -4,17 +4,34 @@ With the language Korean each comes out in Hangul, carrying the numbers the code
 text it always was. The catalogue itself (every message translated, with the same fields) is test_i18n's."""
 
 import io
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 import matplotlib
 
 matplotlib.use("Agg")
 
+import matplotlib.pyplot as plt  # noqa: E402
 import pytest  # noqa: E402
 import torch  # noqa: E402
 
-from nstlib import i18n, images  # noqa: E402
+from nstlib import (  # noqa: E402
+    activations,
+    cam,
+    cam_metrics,
+    fast,
+    i18n,
+    images,
+    loss_conventions,
+    models,
+    probe,
+    reconstruct,
+    style,
+)
 from nstlib.core import urls  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -28,6 +45,181 @@ def korean():
         i18n.set_language("ko")
         yield
         i18n.set_language(None)
+
+
+def _numbers(text):
+    return sorted(re.findall(r"\d+(?:\.\d+)?", text))
+
+
+def _both(make):
+    """``make()`` in English, then in Korean (matplotlib's settings put back), then in English again."""
+    english = make()
+    with matplotlib.rc_context():
+        i18n.set_language("ko")
+        try:
+            korean = make()
+        finally:
+            i18n.set_language(None)
+    assert make() == english
+    return english, korean
+
+
+# --- figures: the texts nstlib draws itself (the lesson's own titles are the lesson's)
+
+
+def _acts():
+    t = torch.rand(1, 8, 5, 6)
+    t[0, 1] = -1.0  # a blank channel
+    return {"conv2_1": t}
+
+
+def _channels():
+    fig = activations.show_channels(_acts(), "conv2_1", per_page=4, ncols=4)
+    texts = [fig._suptitle.get_text(), fig.axes[1].get_title()]
+    plt.close(fig)
+    return texts
+
+
+def _layers():
+    fig = activations.show_layers(_acts(), channels=2)
+    texts = [fig.axes[0].get_ylabel()]
+    plt.close(fig)
+    return texts
+
+
+def _first_filters():
+    stub = SimpleNamespace(features=SimpleNamespace(conv1_1=SimpleNamespace(weight=torch.rand(64, 3, 3, 3))),
+                           preprocess=object())
+    fig = activations.show_first_filters(stub)
+    texts = [fig._suptitle.get_text()]
+    plt.close(fig)
+    return texts
+
+
+def _blank_fractions():
+    layers = ["conv1_1", "conv1_2", "conv2_1"]
+    fig = activations.plot_blank_fractions({"cat": dict(zip(layers, [0.1, 0.2, 0.3]))})
+    ax = fig.axes[0]
+    texts = [ax.get_ylabel(), ax.get_legend().get_texts()[-1].get_text()]
+    plt.close(fig)
+    return texts
+
+
+def _probe_figure():
+    result = probe.ProbeResult({"relu1_2": 0.4, "relu5_2": 0.9}, 1 / 6, 40, 20, "random VGG16 (untrained)", {})
+    photo = torch.rand(1, 3, 8, 8)
+    rebuilt = {"relu1_2": reconstruct.Result("relu1_2", photo, photo, 0.01, 0.2, "w")}
+    fig = probe.show_probe(result, rebuilt)
+    a, b = fig.axes
+    texts = [a.get_ylabel(), a.get_title(), a.get_legend().get_texts()[0].get_text(), b.get_ylabel(), b.get_title(),
+             fig._suptitle.get_text()]
+    plt.close(fig)
+    return texts
+
+
+def _reconstructions():
+    photo = torch.rand(1, 3, 8, 12)
+    results = {"relu3_2": reconstruct.Result("relu3_2", photo, photo, 0.25, 0.125, "w", steps=30)}
+    fig = reconstruct.show_reconstructions(results)
+    texts = [fig.axes[0].get_title(), fig.axes[1].get_title(), fig._suptitle.get_text()]
+    plt.close(fig)
+    return texts
+
+
+def _cam_show():
+    fig = cam.show(torch.rand(1, 3, 8, 8), torch.rand(1, 8, 8), titles=["gradcam"])
+    texts = [fig.axes[0].get_title()]
+    plt.close(fig)
+    return texts
+
+
+FIGURES = {
+    "show_channels": (_channels, ["conv2_1: channels 0-3 of 8, 5x6 px (page 1/2)", "1 blank"]),
+    "show_layers": (_layers, ["conv2_1\n8ch 5x6"]),
+    "show_first_filters": (_first_filters, ["conv1_1: 64 filters of 3x3 pixels, RGB, each normalised"]),
+    "plot_blank_fractions": (_blank_fractions, ["blank channels (%)", "mean"]),
+    "show_probe": (_probe_figure, ["held-out accuracy (%)", "class kept: linear probe on the layer", "chance (17%)",
+                                   "pixel error of the reconstruction", "picture lost: rebuilt from the layer",
+                                   "What each layer keeps (random VGG16 (untrained); probe trained on 40 scenes, "
+                                   "tested on 20)"]),
+    "show_reconstructions": (_reconstructions, ["the photo", "relu3_2\npixels 0.25, features 0.12",
+                                                "Rebuilt from one layer's activations (w, 12x8 px, 30 L-BFGS steps "
+                                                "each; relative squared errors)"]),
+    "cam.show": (_cam_show, ["image"]),
+}
+
+
+@pytest.mark.parametrize("name", list(FIGURES))
+def test_figure_texts_speak_korean_and_english_is_unchanged(name):
+    make, expected = FIGURES[name]
+    english, korean = _both(make)
+    assert english == expected
+    for en, ko in zip(english, korean):
+        assert HANGUL.search(ko), ko
+        assert _numbers(ko) == _numbers(en), (en, ko)
+
+
+# --- lines printed by measuring cells, progress and the setup cell
+
+
+def _conversion_table():
+    torch.manual_seed(0)
+    feats = {"relu1_1": torch.rand(1, 4, 8, 8), "relu2_1": torch.rand(1, 8, 4, 4)}
+    return loss_conventions.conversion_table(feats, torch.rand(1, 8, 4, 4), (16, 16))
+
+
+def _table_lines(text):
+    lines = text.splitlines()
+    assert len({i18n.text_width(line) for line in lines}) == 1, text  # the columns line up
+    return lines
+
+
+def _stop_messages():
+    return [style.stop_reason(reason) for reason in ("finished", "interrupted", "nan", "exploded", "callback")]
+
+
+LINES = {
+    "describe": (lambda: activations.describe({"conv1_1": torch.zeros(1, 64, 224, 224)}),
+                 ["conv1_1    64 channels  224 x 224"]),
+    "errors_table": (lambda: _table_lines(reconstruct.errors_table(
+        {"relu1_2": reconstruct.Result("relu1_2", None, None, 0.01, 0.5, "w", seconds=2.0)}))[:1],
+        ["layer      pixel error  feature error  seconds"]),
+    "format_table": (lambda: _table_lines(cam_metrics.format_table(
+        {"gradcam": {"pointing_game": 80.0, "average_drop": 5.0, "increase": 30.0, "deletion_auc": 0.25,
+                     "insertion_auc": 0.75}}))[:1],
+        ["method              pointing_game ^   average_drop v       increase ^   deletion_auc v  insertion_auc ^"]),
+    "speed_table": (lambda: [fast.speed_table(0.02, 12.0)],
+                    ["feed-forward 20 ms vs optimisation 12.0 s: 600x faster"]),
+    "stop reasons": (_stop_messages, ["finished", "interrupted", "nan", "exploded", "callback"]),
+}
+
+
+@pytest.mark.parametrize("name", list(LINES))
+def test_printed_lines_speak_korean_with_the_same_numbers(name):
+    make, expected = LINES[name]
+    english, korean = _both(make)
+    assert english == expected
+    for en, ko in zip(english, korean):
+        assert HANGUL.search(ko), ko
+        assert _numbers(ko) == _numbers(en), (en, ko)
+
+
+def test_the_conversion_table_lines_up_in_both_languages():
+    english, korean = _both(lambda: _table_lines(_conversion_table()))
+    assert english[0].startswith("in nstlib units (content 1) ") and english[0].endswith("     total")
+    assert english[-1].startswith("nstlib default ")
+    assert HANGUL.search(korean[0]) and HANGUL.search(korean[-1])
+    assert [_numbers(line) for line in english] == [_numbers(line) for line in korean]
+
+
+def test_progress_bars_and_stops_speak_korean(korean, capsys):
+    torch.manual_seed(0)
+    small = models.vgg("vgg16", "random", last_layer="relu2_1", verbose=False)
+    out = style.stylize(torch.rand(1, 3, 32, 32), torch.rand(1, 3, 32, 32), size=32, steps=2, model=small,
+                        content_layers=["relu2_1"], style_layers=["relu1_1", "relu2_1"], device="cpu",
+                        progress=True, callback=lambda state: True)
+    assert out.record.stopped == "callback" and HANGUL.search(out.record.message)
+    assert "스케일 1/1 32x32" in capsys.readouterr().err
 
 
 # --- warnings and errors a lesson can meet
@@ -54,3 +246,42 @@ def test_size_warnings_and_bad_inputs_speak_korean(korean, tmp_path):
         assert HANGUL.search(str(error.value)), str(error.value)
     with pytest.raises(images.ImageError, match="전달한 BytesIO"):
         images.load(io.BytesIO(b"not an image"))
+
+
+# --- Hangul in the figures a Korean lesson draws, in a fresh interpreter (nothing imported beforehand)
+
+GLYPHS = """
+import warnings
+warnings.filterwarnings("error", message=".*missing from font")
+import matplotlib
+matplotlib.use("Agg")
+from nstlib import i18n
+i18n.set_language("ko")
+import torch
+from nstlib import activations, cam, widgets
+
+acts = {"conv3_1": torch.rand(1, 16, 6, 6)}
+acts["conv3_1"][0, 2] = -1
+fig = widgets.explorer(lambda layer, page: activations.show_channels(acts, layer, page, per_page=8),
+                       layer=["conv3_1"], page=(0, 1))
+fig.canvas.draw()
+fig = cam.grid_rows(torch.rand(2, 3, 16, 16), {"gradcam": torch.rand(2, 16, 16)}, titles=[["고양이", "개"]])
+fig.canvas.draw()
+fig = cam.show(torch.rand(1, 3, 16, 16), torch.rand(1, 16, 16), titles=["gradcam"])
+fig.canvas.draw()
+print(fig.axes[0].get_title())
+"""
+
+
+@pytest.mark.slow  # a fresh interpreter loads torch and matplotlib: a few seconds
+def test_a_korean_lesson_draws_its_figures_with_no_missing_glyph():
+    run = subprocess.run([sys.executable, "-c", GLYPHS], capture_output=True, text=True, cwd=ROOT,
+                         env={**_environment(), "NSTLIB_STATIC": "1"})
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.strip() == "이미지"
+
+
+def _environment():
+    environment = {key: value for key, value in os.environ.items() if key != "NSTLIB_LANG"}
+    environment["PYTHONPATH"] = os.pathsep.join([str(ROOT), environment.get("PYTHONPATH", "")]).rstrip(os.pathsep)
+    return environment
