@@ -23,6 +23,7 @@ from nstlib import (  # noqa: E402
     activations,
     cam,
     cam_metrics,
+    env,
     fast,
     i18n,
     images,
@@ -31,6 +32,7 @@ from nstlib import (  # noqa: E402
     probe,
     reconstruct,
     style,
+    weights,
 )
 from nstlib.core import urls  # noqa: E402
 
@@ -159,6 +161,13 @@ def test_figure_texts_speak_korean_and_english_is_unchanged(name):
         assert _numbers(ko) == _numbers(en), (en, ko)
 
 
+def test_a_korean_figure_names_its_weights_in_korean(korean):
+    assert weights.random_source("vgg16").label == "무작위 VGG16 (훈련되지 않음)"
+    assert HANGUL.search(weights.offline_source().label)
+    i18n.set_language("en")
+    assert weights.random_source("vgg16").label == "random VGG16 (untrained)"
+
+
 # --- lines printed by measuring cells, progress and the setup cell
 
 
@@ -172,6 +181,11 @@ def _table_lines(text):
     lines = text.splitlines()
     assert len({i18n.text_width(line) for line in lines}) == 1, text  # the columns line up
     return lines
+
+
+def _announce(capsys):
+    models._announce(weights.random_source("vgg16"), "vgg19", verbose=True)
+    return capsys.readouterr().out
 
 
 def _stop_messages():
@@ -212,6 +226,19 @@ def test_the_conversion_table_lines_up_in_both_languages():
     assert [_numbers(line) for line in english] == [_numbers(line) for line in korean]
 
 
+def test_the_setup_cell_speaks_korean(capsys, monkeypatch):
+    monkeypatch.delenv("NSTLIB_SMOKE", raising=False)
+    english, korean = _both(lambda: env.report(torch.device("cpu"), weights="offline-vgg16: a pack"))
+    assert english.splitlines()[1].startswith("device:  cpu, ") and "weights: offline-vgg16: a pack" in english
+    assert "smoke mode: off" in english and english.splitlines()[-1].startswith("tip: on a CPU")
+    assert [bool(HANGUL.search(line)) for line in korean.splitlines()] == [False, True, True, True, True]
+    assert _numbers(korean) == _numbers(english) and "offline-vgg16: a pack" in korean
+    english, korean = _both(lambda: _announce(capsys))
+    assert english == ("nstlib weights: random-vgg16: untrained, for unit tests only (VGG19 was asked for; its "
+                       "ImageNet weights are not here, so using VGG16)\n")
+    assert korean.startswith("nstlib 가중치: random-vgg16: ") and "VGG19" in korean and "VGG16" in korean
+
+
 def test_progress_bars_and_stops_speak_korean(korean, capsys):
     torch.manual_seed(0)
     small = models.vgg("vgg16", "random", last_layer="relu2_1", verbose=False)
@@ -246,6 +273,14 @@ def test_size_warnings_and_bad_inputs_speak_korean(korean, tmp_path):
         assert HANGUL.search(str(error.value)), str(error.value)
     with pytest.raises(images.ImageError, match="전달한 BytesIO"):
         images.load(io.BytesIO(b"not an image"))
+
+
+def test_the_weights_errors_a_lesson_meets_speak_korean(korean, tmp_home, no_network):
+    with pytest.raises(weights.WeightsUnavailable) as error:
+        weights.resolve("auto")
+    assert HANGUL.search(str(error.value)) and "python -m nstlib weights fetch offline" in str(error.value)
+    assert "none yet" not in env.report(torch.device("cpu")) and "python -m nstlib weights fetch offline" in \
+        env.report(torch.device("cpu"))
 
 
 # --- Hangul in the figures a Korean lesson draws, in a fresh interpreter (nothing imported beforehand)
