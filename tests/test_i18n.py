@@ -347,6 +347,17 @@ def _message_calls(path: Path) -> list[ast.Call]:
 #: Every nstlib module that speaks through i18n (found by its import, so a new one is checked too).
 TRANSLATED = sorted(path.relative_to(ROOT / "nstlib").as_posix() for path in (ROOT / "nstlib").rglob("*.py")
                     if re.search(r"^from \.+i18n import .*\b_\b", path.read_text(encoding="utf-8"), re.M))
+#: What stays English: the command line, the tests' stand-ins, the shapes classifier's training, the training engine.
+ENGLISH = ["cli.py", "testing.py", "shapes_classifier.py",
+           *sorted(p.relative_to(ROOT / "nstlib").as_posix() for p in (ROOT / "nstlib" / "train").glob("*.py"))]
+
+
+def test_the_translated_modules_are_the_lesson_facing_ones():
+    assert {"activations.py", "cam.py", "studio.py", "explorer.py", "images.py", "core/urls.py", "weights.py",
+            "env.py", "style.py", "fast.py", "filters.py"} <= set(TRANSLATED)
+    assert not set(ENGLISH) & set(TRANSLATED)
+    for module in ENGLISH:
+        assert not _message_calls(ROOT / "nstlib" / module), f"{module} stays English"
 
 
 @pytest.mark.parametrize("module", TRANSLATED)

@@ -18,6 +18,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import pytest  # noqa: E402
 import torch  # noqa: E402
+from test_widgets import _browser_uploads  # noqa: E402 - what the browser does, in either ipywidgets version
 
 from nstlib import (  # noqa: E402
     activations,
@@ -33,6 +34,7 @@ from nstlib import (  # noqa: E402
     reconstruct,
     style,
     weights,
+    widgets,
 )
 from nstlib.core import urls  # noqa: E402
 
@@ -249,6 +251,107 @@ def test_progress_bars_and_stops_speak_korean(korean, capsys):
     assert "스케일 1/1 32x32" in capsys.readouterr().err
 
 
+# --- the studio and the explorer
+
+
+@pytest.fixture
+def studio(tmp_path, monkeypatch):
+    monkeypatch.setenv("NSTLIB_SMOKE", "1")
+
+    def make():
+        return widgets.StyleStudio(size=64, steps=2, weights="random", device="cpu", out_dir=tmp_path / "out")
+
+    return make
+
+
+def _labels(studio):
+    return [w.description for w in (studio.content, studio.content_upload, studio.content_address, studio.style,
+                                    studio.style_upload, studio.style_address, studio.mode, studio.model,
+                                    studio.style_weight, studio.content_weight, studio.tv_weight, studio.size,
+                                    studio.steps, studio.run_button, studio.stop_button, studio.save_button)]
+
+
+ENGLISH_LABELS = ["Content", "Upload content", "Address", "Style", "Upload style", "Address", "Method", "Fast model",
+                  "Style weight", "Content weight", "TV weight", "Size", "Steps", "Run", "Stop", "Save"]
+
+
+def test_the_studio_in_english_is_unchanged(studio):
+    s = studio()
+    assert _labels(s) == ENGLISH_LABELS
+    assert s.mode.options == ("optimise", "fast model") and s.mode.value == "optimise"
+    assert s.content.options[-2:] == (widgets.UPLOAD, widgets.ADDRESS) and s.content.value == "cat"
+    assert s.content_address.placeholder == "or paste an image address: https://..."
+    assert s.status.value == "Choose a content and a style, then press Run."
+
+
+def test_the_studio_speaks_korean_and_keeps_its_english_values(korean, studio):
+    s = studio()
+    labels = _labels(s)
+    assert all(HANGUL.search(label) for label in labels), labels
+    assert labels[-3:] == ["실행", "중지", "저장"] and HANGUL.search(s.status.value)
+    # the mode: a Korean label over the English value the code (and exercises.grade_fast_run) reads
+    assert s.mode.value == "optimise" and s.mode.label == "최적화"
+    assert dict(s.mode.options) == {"최적화": "optimise", "빠른 모델": "fast model"}
+    s.mode.value = "fast model"
+    assert s.mode.label == "빠른 모델" and s.steps.disabled and not s.model.disabled
+    # the sources: photo names are their own labels, the uploaded file and the address are translated
+    assert s.content.value == "cat" and s.content.label == "cat"
+    s.content.value = widgets.UPLOAD
+    assert s.content.label == "(올린 파일)"
+    s.run(wait=True)
+    assert s.status.value == "<b>오류:</b> 먼저 올리기 버튼으로 파일을 고르세요" and s.result is None
+    s.content.value = "cat"
+    s.model.value = fast.available()[0]
+    s.run(wait=True)
+    assert s.result is not None and s.status.value.startswith("완료: 빠른 모델 '")
+
+
+def test_a_bad_upload_names_the_file_in_korean(korean, studio):
+    s = studio()
+    _browser_uploads(s.content_upload, "holiday.heic", b"not a picture Pillow reads")
+    s.content.value = widgets.UPLOAD
+    s.run(wait=True)
+    assert s.status.value.startswith("<b>오류:</b> 올린 파일 &#x27;holiday.heic&#x27;은(는) ")
+    assert "BytesIO" not in s.status.value
+
+
+class ZMQInteractiveShell:
+    """What ``IPython.get_ipython()`` returns in a notebook front end (only the class name is looked at)."""
+
+
+@pytest.fixture
+def front_end(monkeypatch):
+    import IPython
+
+    for name in ("NSTLIB_SMOKE", "NSTLIB_STATIC", "NSTLIB_INTERACTIVE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setattr(IPython, "get_ipython", lambda: ZMQInteractiveShell())
+
+
+def _explore(capsys):
+    seen = []
+
+    def render(scene=0, target="predicted", layer="relu4_2"):
+        seen.append((scene, target, layer))
+
+    controls = widgets.explorer(render, scene=(0, 3), target=["predicted", "circle"], layer=["relu4_2", "relu3_2"])
+    capsys.readouterr()  # interact displays the widget as text outside a notebook
+    return controls.widget.kwargs_widgets, seen
+
+
+def test_the_explorer_labels_its_controls_in_korean_and_passes_english_values(front_end, capsys):
+    english, seen = _explore(capsys)
+    assert [c.description for c in english] == ["scene", "target", "layer"]
+    assert english[1].options == ("predicted", "circle") and seen == [(0, "predicted", "relu4_2")]
+    i18n.set_language("ko")
+    korean, seen = _explore(capsys)
+    assert [c.description for c in korean] == ["장면", "대상 클래스", "층"]
+    assert korean[1].options == (("예측한 클래스", "predicted"), ("circle", "circle"))
+    assert korean[1].value == "predicted" and korean[1].label == "예측한 클래스"
+    korean[1].value = "circle"
+    assert seen == [(0, "predicted", "relu4_2"), (0, "circle", "relu4_2")]
+
+
 # --- warnings and errors a lesson can meet
 
 
@@ -320,3 +423,8 @@ def _environment():
     environment = {key: value for key, value in os.environ.items() if key != "NSTLIB_LANG"}
     environment["PYTHONPATH"] = os.pathsep.join([str(ROOT), environment.get("PYTHONPATH", "")]).rstrip(os.pathsep)
     return environment
+
+
+def test_the_studio_browser_test_runs_the_english_lesson():
+    source = (ROOT / "tests" / "e2e" / "test_studio_browser.py").read_text(encoding="utf-8")
+    assert '"NSTLIB_LANG": "en"' in source  # it clicks "Run" and "fast model" by their text
