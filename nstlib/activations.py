@@ -15,6 +15,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
+from . import plotting  # noqa: F401 - registers the Hangul font of Korean figures
 from .core.layers import CHANNELS, check_layers, layer_names
 from .explorer import explorer, interactive_available
 from .i18n import _, ngettext
@@ -48,7 +49,9 @@ def capture_all(model, image: torch.Tensor, layers=None) -> dict[str, torch.Tens
 
 def describe(acts: dict[str, torch.Tensor]) -> list[str]:
     """One line per layer: name, channels and spatial size."""
-    return [f"{name:<8} {t.shape[1]:>4} channels  {t.shape[2]:>3} x {t.shape[3]:<3}" for name, t in acts.items()]
+    line = _("{name} {channels} channels  {height} x {width}")
+    return [line.format(name=f"{name:<8}", channels=f"{t.shape[1]:>4}", height=f"{t.shape[2]:>3}",
+                        width=f"{t.shape[3]:<3}") for name, t in acts.items()]
 
 
 def check_channel(acts: torch.Tensor, channel: int, layer: str = "this layer") -> int:
@@ -223,9 +226,11 @@ def show_channels(acts: dict, layer: str, page: int = 0, per_page: int = 32, nco
     for k, (ax, c) in enumerate(zip(axes.flat, idx)):
         blank = peaks[k] <= 0
         ax.imshow(np.zeros_like(shown[k]) if blank else shown[k], cmap=colormap, vmin=0, vmax=1)
-        ax.set_title(f"{c}" + (" blank" if blank else ""), fontsize=12, color="grey" if blank else "black")
-    fig.suptitle(f"{layer}: channels {idx[0]}-{idx[-1]} of {t.shape[0]}, {t.shape[1]}x{t.shape[2]} px "
-                 f"(page {page + 1}/{n_pages})", fontsize=16)
+        ax.set_title(_("{channel} blank").format(channel=c) if blank else f"{c}", fontsize=12,
+                     color="grey" if blank else "black")
+    fig.suptitle(_("{layer}: channels {first}-{last} of {total}, {height}x{width} px (page {page}/{pages})").format(
+        layer=layer, first=idx[0], last=idx[-1], total=t.shape[0], height=t.shape[1], width=t.shape[2],
+        page=page + 1, pages=n_pages), fontsize=16)
     fig.tight_layout()
     return fig
 
@@ -243,8 +248,9 @@ def show_layers(acts: dict, layers=None, channels: int = 8, size: float = 1.9, c
             ax.set_xticks([])
             ax.set_yticks([])
             ax.imshow(shown[c], cmap=colormap, vmin=0, vmax=1)
-        row[0].set_ylabel(f"{layer}\n{t.shape[0]}ch {t.shape[1]}x{t.shape[2]}", fontsize=13, rotation=0,
-                          ha="right", va="center")
+        row[0].set_ylabel(_("{layer}\n{channels}ch {height}x{width}").format(
+            layer=layer, channels=t.shape[0], height=t.shape[1], width=t.shape[2]), fontsize=13, rotation=0,
+            ha="right", va="center")
     fig.tight_layout()
     return fig
 
@@ -276,7 +282,7 @@ def show_first_filters(model, ncols: int = 16, size: float = 0.9):
         ax.set_axis_off()
     for ax, p in zip(axes.flat, patches):
         ax.imshow(p.permute(1, 2, 0).numpy(), interpolation="nearest")
-    fig.suptitle("conv1_1: 64 filters of 3x3 pixels, RGB, each normalised", fontsize=16)
+    fig.suptitle(_("conv1_1: 64 filters of 3x3 pixels, RGB, each normalised"), fontsize=16)
     fig.tight_layout()
     return fig
 
@@ -289,10 +295,10 @@ def plot_blank_fractions(fractions: dict, ax=None):
     for name, per_layer in fractions.items():
         ax.plot(range(len(layers)), [100 * per_layer[n] for n in layers], marker="o", label=name)
     mean = [100 * np.mean([f[n] for f in fractions.values()]) for n in layers]
-    ax.plot(range(len(layers)), mean, color="black", linewidth=3, label="mean")
+    ax.plot(range(len(layers)), mean, color="black", linewidth=3, label=_("mean"))
     ax.set_xticks(range(len(layers)))
     ax.set_xticklabels(layers, rotation=60, ha="right")
-    ax.set_ylabel("blank channels (%)")
+    ax.set_ylabel(_("blank channels (%)"))
     rising = np.corrcoef(np.arange(len(layers)), mean)[0, 1]
     ax.set_title(_("Blank channels per layer: more with depth") if rising > 0.8 else
                  _("Blank channels per layer: fewer with depth") if rising < -0.8 else

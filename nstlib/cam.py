@@ -32,6 +32,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from . import hooks
+from .i18n import _
 
 # ------------------------------------------------------------------------------------------- targets
 
@@ -233,7 +234,7 @@ def _score_cam(model, x, target, layer, batch_size=64, channels=None, weighting=
     if weighting not in SCORECAM_WEIGHTINGS:
         raise ValueError(f"weighting must be one of {', '.join(SCORECAM_WEIGHTINGS)}, got {weighting!r}")
     logits, acts = _forward(model, x, layer, grad=False)
-    _, classes = _target_scores(model, logits, target)
+    classes = _target_scores(model, logits, target)[1]
     n, c = acts.shape[:2]
     maps, fell_back = [], []
     for i in range(n):
@@ -260,10 +261,11 @@ def _score_cam(model, x, target, layer, batch_size=64, channels=None, weighting=
             fell_back.append(i)
         maps.append(m)
     if fell_back:
-        warnings.warn(f"Score-CAM: for image(s) {fell_back[:10]}{' ...' if len(fell_back) > 10 else ''} no channel "
-                      f"raised the confidence of the target class (every weight was negative), so their maps use "
-                      f"the paper's softmax weighting instead of an empty map; pass weighting='softmax' to use it "
-                      f"for every image", RuntimeWarning, stacklevel=4)
+        images = f"{fell_back[:10]}{' ...' if len(fell_back) > 10 else ''}"
+        warnings.warn(_("Score-CAM: for image(s) {images} no channel raised the confidence of the target class (every "
+                        "weight was negative), so their maps use the paper's softmax weighting instead of an empty "
+                        "map; pass weighting='softmax' to use it for every image").format(images=images),
+                      RuntimeWarning, stacklevel=4)
     return torch.stack(maps), classes
 
 
@@ -354,7 +356,7 @@ def show(image, maps, titles=None, alpha=0.5, size=3.5, suptitle=None):
 
     maps = list(maps) if isinstance(maps, (list, tuple)) else list(maps.reshape(-1, *maps.shape[-2:]))
     pictures = [image] + [overlay(image, m, alpha) for m in maps]
-    titles = ["image"] + list(titles) if titles is not None else None
+    titles = [_("image")] + list(titles) if titles is not None else None
     return show_images(pictures, titles, ncols=len(pictures), size=size, suptitle=suptitle)
 
 
@@ -399,6 +401,8 @@ def grid_rows(images, rows: dict, boxes=None, titles=None, xlabels=None, columns
     width, or (width, height), in inches.
     """
     import matplotlib.pyplot as plt  # matplotlib loads only when a picture is drawn
+
+    from . import plotting  # noqa: F401 - registers the Hangul font of Korean figures
 
     width, height = (size, size) if isinstance(size, (int, float)) else size
     names, n = list(rows), len(images)

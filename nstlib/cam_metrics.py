@@ -19,7 +19,7 @@ from torch.nn import functional as F
 from tqdm.auto import tqdm
 
 from . import cam, hooks
-from .i18n import _
+from .i18n import _, pad
 
 # ------------------------------------------------------------------------------------------- sanity check
 
@@ -33,7 +33,7 @@ def randomized(model: nn.Module, layers=("classifier",), seed: int = 0) -> nn.Mo
     clone = copy.deepcopy(model)
     gen = torch.Generator().manual_seed(seed)
     for name in layers:
-        _, module = hooks.find_module(clone, name)
+        module = hooks.find_module(clone, name)[1]
         for sub in module.modules():
             for pname, p in sub.named_parameters(recurse=False):
                 with torch.no_grad():
@@ -103,7 +103,7 @@ def deletion_insertion(model, x, maps, classes, steps: int = 16) -> dict:
     """Deletion: remove pixels most-important-first (to black) and take the area under the class probability
     curve (lower is better). Insertion: reveal them over a blurred copy (higher is better). Petsiuk et al. 2018.
     """
-    n, _, h, w = x.shape
+    n, h, w = x.shape[0], x.shape[2], x.shape[3]
     order = maps.flatten(1).argsort(1, descending=True)
     rank = torch.empty_like(order)
     rank.scatter_(1, order, torch.arange(h * w, device=x.device).expand(n, -1))
@@ -136,7 +136,7 @@ def evaluate(model, images, boxes, labels, methods=("gradcam", "gradcam++", "sco
     sums = {m: {k: 0.0 for k in HIGHER_IS_BETTER} for m in names}
     n = len(images)
     device = next(model.parameters()).device
-    for i in tqdm(range(0, n, batch), desc="evaluating CAMs", disable=not progress):
+    for i in tqdm(range(0, n, batch), desc=_("evaluating CAMs"), disable=not progress):
         x = images[i:i + batch].to(device)
         cls = labels[i:i + batch].to(device)
         b = boxes[i:i + batch].to(device)
@@ -156,7 +156,7 @@ def evaluate(model, images, boxes, labels, methods=("gradcam", "gradcam++", "sco
 
 def format_table(results: dict) -> str:
     """The ``evaluate`` results as a text table, with which way is better in the header."""
-    head = f"{'method':<18}" + "".join(f"{k + (' ^' if up else ' v'):>17}" for k, up in HIGHER_IS_BETTER.items())
+    head = pad(_("method"), 18) + "".join(f"{k + (' ^' if up else ' v'):>17}" for k, up in HIGHER_IS_BETTER.items())
     lines = [head]
     for m, row in results.items():
         lines.append(f"{m:<18}" + "".join(f"{row[k]:>17.3f}" if "auc" in k else f"{row[k]:>17.1f}"

@@ -11,6 +11,7 @@ A handler parses, checks everything the user typed (values, inputs, the output p
 work starts, and calls the library. A user's mistake is a ``UsageError`` (or a missing file or weights):
 printed as ``nstlib <command>: error: ...`` with exit status 2, never a traceback; Ctrl-C exits with 130.
 Warnings print as one ``nstlib <command>: warning: ...`` line. Torch loads only inside the handlers.
+The command line speaks English whatever NSTLIB_LANG says: only the lessons have a Korean edition so far.
 """
 
 from __future__ import annotations
@@ -517,6 +518,14 @@ def _user_message(error: BaseException) -> str | None:
 
 
 def main(argv=None) -> int:
+    """Run one command, in English (``i18n.speaking``), and return its exit status."""
+    from .i18n import speaking
+
+    with speaking("en"):
+        return _main(argv)
+
+
+def _main(argv=None) -> int:
     command = "nstlib"
     try:
         parser = build_parser()

@@ -12,6 +12,7 @@ import torch
 from . import __version__, config
 from .core.errors import UsageError
 from .core.errors import option as worded
+from .i18n import _
 from .weights import WeightsUnavailable
 from .weights import resolve as resolve_weights  # ``weights`` is a parameter name here
 
@@ -87,20 +88,21 @@ def report(dev: torch.device | None = None, weights: str | None = None) -> str:
         try:
             weights = resolve_weights("auto", download=False).summary()
         except WeightsUnavailable:
-            weights = "none yet: run  python -m nstlib weights fetch offline  (or  fetch imagenet)"
+            weights = _("none yet: run  python -m nstlib weights fetch offline  (or  fetch imagenet)")
     name = dev.type
     if dev.type == "cuda":
         name = f"cuda ({torch.cuda.get_device_name(dev)})"
     lines = [
         f"nstlib {__version__} | torch {torch.__version__} | torchvision {torchvision.__version__} | "
         f"Python {platform.python_version()}",
-        f"device:  {name}, {torch.get_num_threads()} CPU threads ({os.cpu_count()} cores)",
-        f"weights: {weights}",
-        f"smoke mode: {'on (tiny images, few steps)' if config.smoke() else 'off'}",
+        _("device:  {name}, {threads} CPU threads ({cores} cores)").format(
+            name=name, threads=torch.get_num_threads(), cores=os.cpu_count()),
+        _("weights: {label}").format(label=weights),
+        _("smoke mode: on (tiny images, few steps)") if config.smoke() else _("smoke mode: off"),
     ]
     if dev.type == "cpu":
         lines.append(
-            "tip: on a CPU the optimisation lessons take minutes. For a GPU open the notebook in Colab "
-            "(Runtime > Change runtime type > GPU); for a seconds-long check set NSTLIB_SMOKE=1."
+            _("tip: on a CPU the optimisation lessons take minutes. For a GPU open the notebook in Colab "
+              "(Runtime > Change runtime type > GPU); for a seconds-long check set NSTLIB_SMOKE=1.")
         )
     return "\n".join(lines)

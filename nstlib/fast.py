@@ -31,6 +31,7 @@ from .core import precision
 from .core.errors import UsageError
 from .core.layers import check_layers
 from .core.outputs import check_folder, check_image, image_format, replacing
+from .i18n import _
 from .settings import Settings, check_at_least, check_weights, refuse, settings_with
 from .train import checkpoint as checkpoints
 from .train import content, distributed, loop, stopping
@@ -80,7 +81,7 @@ class TransformerNet(nn.Module):
         self.width, self.n_residual = width, n_residual
         w = width
         self.down = nn.Sequential(ConvLayer(3, w, 9), ConvLayer(w, 2 * w, 3, 2), ConvLayer(2 * w, 4 * w, 3, 2))
-        self.residual = nn.Sequential(*[ResidualBlock(4 * w) for _ in range(n_residual)])
+        self.residual = nn.Sequential(*[ResidualBlock(4 * w) for _block in range(n_residual)])
         self.up = nn.Sequential(UpsampleConv(4 * w, 2 * w), UpsampleConv(2 * w, w),
                                 ConvLayer(w, 3, 9, norm=False, relu=False))
 
@@ -219,7 +220,8 @@ def train(settings: TrainSettings | None = None, *, device=None, run_dir: str | 
     with distributed.session(device) as ctx, stopping.StopRequests(force_on_second=not ctx.distributed) as stop:
         job = _prepare(settings, ctx, resume, verbose=progress and ctx.main)
         preview = _previewer(preview_image, ctx.device) if preview_every and ctx.main else None
-        desc = f"training {settings.style}" + (f" on {ctx.world_size} processes" if ctx.distributed else "")
+        desc = (_("training {style} on {n} processes").format(style=settings.style, n=ctx.world_size)
+                if ctx.distributed else _("training {style}").format(style=settings.style))
         reporter = Reporter(job, run_dir, checkpoint, checkpoint_every, preview_every, preview, progress, desc)
         loop.run(job, reporter, stop)
     return job.net, job.record
@@ -386,5 +388,6 @@ def sample_gif(frames: int = 8, size: int = 256) -> Path:
 
 def speed_table(seconds_fast: float, seconds_optimised: float) -> str:
     ratio = seconds_optimised / seconds_fast if seconds_fast > 0 else math.inf
-    return f"feed-forward {seconds_fast * 1e3:.0f} ms vs optimisation {seconds_optimised:.1f} s: {ratio:.0f}x faster"
+    return _("feed-forward {fast} ms vs optimisation {optimised} s: {ratio}x faster").format(
+        fast=f"{seconds_fast * 1e3:.0f}", optimised=f"{seconds_optimised:.1f}", ratio=f"{ratio:.0f}")
 

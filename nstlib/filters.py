@@ -27,6 +27,7 @@ from . import images as image_io  # ``images`` is the name of the image batches 
 from .core.layers import CHANNELS, check_layers
 from .core.precision import amp_dtype, runnable
 from .core.records import Rows
+from .i18n import _
 from .settings import Settings, check_at_least, settings_with
 
 # ------------------------------------------------------------------------------------------- the objective
@@ -116,7 +117,7 @@ def naive_ascent(model, layer: str, channels, size=128, steps: int = 200, lr: fl
     opt = torch.optim.Adam([x], lr=lr)
     result = Result(x.detach())
     t0 = time.perf_counter()
-    for step in tqdm(range(steps), desc=f"naive {layer}", disable=not progress, leave=False):
+    for step in tqdm(range(steps), desc=_("naive {layer}").format(layer=layer), disable=not progress, leave=False):
         score = filter_means(model.extract(x, [layer])[layer], channels)
         (grad,) = torch.autograd.grad(-score.sum(), x)
         x.grad = grad
@@ -209,7 +210,7 @@ class FourierImage(torch.nn.Module):
 def affine(x: torch.Tensor, scale, angle, tx, ty, padding_mode: str = "border") -> torch.Tensor:
     """Scale, rotate (radians) and shift (pixels) each image of a batch about its centre, in one bilinear
     resampling. Each parameter is a number or an (N,) tensor; all zeros and scale 1 give ``x`` back."""
-    n, _, h, w = x.shape
+    n, h, w = x.shape[0], x.shape[2], x.shape[3]
 
     def per_image(v):
         return torch.as_tensor(v, device=x.device, dtype=x.dtype).expand(n)
@@ -378,7 +379,7 @@ def _ascent(model, layer: str, channels: list, s: VisualizeSettings) -> _Ascent:
         gen.manual_seed(s.seed)
     result = Result(torch.empty(0))
     start = time.perf_counter()
-    bar = tqdm(total=s.steps, desc=f"visualize {layer}", disable=not s.progress, leave=False)
+    bar = tqdm(total=s.steps, desc=_("visualize {layer}").format(layer=layer), disable=not s.progress, leave=False)
     return _Ascent(s, model, net, layer, channels, dev, dt, layout, size, gen, result, bar, start)
 
 
@@ -400,7 +401,7 @@ def _run_stage(run: _Ascent, shape: tuple, n_steps: int) -> bool:
     run.fourier = _stage_image(run, shape)
     opt = torch.optim.AdamW(run.fourier.parameters(), lr=run.settings.lr, weight_decay=run.settings.weight_decay)
     warm_up = torch.optim.lr_scheduler.LambdaLR(opt, _warm_up)
-    for _ in range(n_steps):
+    for _step in range(n_steps):
         img = _ascent_step(run, opt, warm_up)
         if run.settings.callback is not None:
             run.settings.callback(run.done - 1, img.detach())
@@ -470,11 +471,12 @@ def dream(model, image: torch.Tensor, layer: str, steps: int = 10, lr: float = 0
     sizes = [(max(32, round(h / octave_scale**k)), max(32, round(w / octave_scale**k)))
              for k in range(octaves - 1, -1, -1)]
     x = image.detach()
-    bar = tqdm(total=steps * len(sizes), desc=f"dream {layer}", disable=not progress, leave=False)
+    bar = tqdm(total=steps * len(sizes), desc=_("dream {layer}").format(layer=layer), disable=not progress,
+               leave=False)
     try:
         for size in sizes:
             x = F.interpolate(x, size=size, mode="bicubic", align_corners=False).clamp(0, 1)
-            for _ in range(steps):
+            for _step in range(steps):
                 dy, dx = (int(v) for v in torch.randint(-jitter, jitter + 1, (2,)))
                 shifted = torch.roll(x, (dy, dx), (2, 3)).requires_grad_(True)
                 score = model.extract(shifted, [layer])[layer].clamp(min=0).pow(2).mean()

@@ -9,6 +9,9 @@ beside it, which ``python tools/msgfmt.py`` writes (``tests/test_i18n.py`` fails
 A message with fields is written with ``str.format`` names, so a translation may put them in its own order:
 ``_("weights: {label}").format(label=label)``.
 
+A text table lines its columns up with ``pad``, which counts a Hangul syllable as two columns, as a
+monospaced font draws it.
+
 Modules that depend on the language beyond text (``plotting``'s Hangul font) register a function with
 ``on_change``; it runs whenever ``set_language`` is called.
 """
@@ -17,6 +20,8 @@ from __future__ import annotations
 
 import gettext
 import os
+import unicodedata
+from contextlib import contextmanager
 from pathlib import Path
 
 from .core.errors import UsageError
@@ -62,6 +67,18 @@ def set_language(code: str | None) -> str:
     return current
 
 
+@contextmanager
+def speaking(code: str | None):
+    """Speak ``code`` inside a ``with`` block, then go back to the choice made before it (the command line
+    speaks English this way whatever NSTLIB_LANG says)."""
+    before = _chosen
+    set_language(code)
+    try:
+        yield language()
+    finally:
+        set_language(before)
+
+
 def on_change(listener) -> None:
     """Call ``listener(code)`` after every ``set_language`` (``plotting`` registers its font this way)."""
     if listener not in _listeners:
@@ -87,3 +104,15 @@ def _(text: str) -> str:
 def ngettext(singular: str, plural: str, n: int) -> str:
     """The form of a message for ``n`` things, in the current language."""
     return catalogue().ngettext(singular, plural, n)
+
+
+def text_width(text: str) -> int:
+    """How many columns ``text`` takes in a monospaced font: two for a wide character (Hangul, CJK), else one."""
+    return sum(2 if unicodedata.east_asian_width(char) in "WF" else 1 for char in text)
+
+
+def pad(text: str, columns: int, align: str = "<") -> str:
+    """``text`` padded with spaces to ``columns`` columns (``text_width``), on the right (``"<"``) or the left
+    (``">"``): ``f"{text:<10}"`` for a table whose headers may be Korean."""
+    fill = " " * max(0, columns - text_width(text))
+    return text + fill if align == "<" else fill + text

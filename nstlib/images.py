@@ -4,7 +4,8 @@ Handles what photos from the wild throw at a course: EXIF rotation, grayscale, R
 CMYK files, huge images (downscaled with a warning, decoded at reduced size where the format allows),
 panoramas and tall screenshots (the short side stays usable), images too small for the network, and image
 addresses (http and https, downloaded once into a cache, ``nstlib.core.urls``). Every size goes through ``fit``,
-so one cap (NSTLIB_MAX_SIZE) holds everywhere. Every error says what was wrong and how to fix it.
+so one cap (NSTLIB_MAX_SIZE) holds everywhere. Every error says what was wrong and how to fix it, in the
+current language (``i18n``); the command line's wording (``cli=``) stays English.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from . import config, textures
 from .core import outputs, urls
 from .core.errors import ImageError, UsageError  # ImageError stays importable from here
 from .core.errors import option as worded
+from .i18n import _
 
 #: The smallest side VGG can take: five 2x2 poolings need at least 32 pixels.
 MIN_SIZE = 32
@@ -41,20 +43,22 @@ def resolve(src, *, kind: str = "image", folders: bool = False, option: str | No
     if is_url(src):
         return fetch(str(src))
     path = Path(src).expanduser()
+    shown = {"image": _("image"), "content": _("content"), "style": _("style")}.get(kind, kind)
     if path.exists():
         if path.is_dir() and not folders:
-            raise ImageError(f"{kind} {str(src)!r} is a folder; give one image file")
+            raise ImageError(_("{kind} {name} is a folder; give one image file").format(kind=shown,
+                                                                                       name=repr(str(src))))
         return path
     name = str(src)
     if name in textures.names():
         return textures.draw(name)
     if name in SAMPLES:
         return sample(name)
-    where = f"{option} {name}" if option else f"{kind} {name!r}"
+    where = f"{option} {name}" if option else f"{shown} {name!r}"
     raise ImageError(
-        f"{where}: no such file, and not a bundled name. Bundled photos: {', '.join(SAMPLES)}; textures: "
-        f"{', '.join(textures.names())}; an image address starting with https:// also works. "
-        f"(Relative paths start at {Path.cwd()}.)"
+        _("{where}: no such file, and not a bundled name. Bundled photos: {photos}; textures: {textures}; an image "
+          "address starting with https:// also works. (Relative paths start at {folder}.)").format(
+              where=where, photos=", ".join(SAMPLES), textures=", ".join(textures.names()), folder=Path.cwd())
     )
 
 
@@ -84,7 +88,7 @@ def sample(name: str = "cat", size=None) -> Image.Image:
     """A bundled sample photo as an RGB PIL image, optionally resized (see ``resize``)."""
     if name not in SAMPLES:
         raise KeyError(f"no sample image called {name!r}; choose one of {', '.join(SAMPLES)}")
-    package, key, _ = SAMPLES[name]
+    package, key = SAMPLES[name][:2]
     if package == "skimage":
         import skimage.data  # slow to load: only these samples need it
 
@@ -120,7 +124,7 @@ def load(src, size=None, max_size: int | None = None, min_size: int = MIN_SIZE) 
     elif isinstance(src, (str, os.PathLike)):
         image = _open_path(Path(src).expanduser(), max_size)
     elif hasattr(src, "read"):  # an open file or bytes in memory (uploads, webcam snapshots)
-        image = _open_file(src, max_size, f"the {type(src).__name__} given")
+        image = _open_file(src, max_size, given(src))
     elif isinstance(src, Image.Image):
         image = _from_pil(src)
     elif isinstance(src, torch.Tensor):
@@ -129,20 +133,26 @@ def load(src, size=None, max_size: int | None = None, min_size: int = MIN_SIZE) 
         image = _from_array(src)
     else:
         raise ImageError(
-            f"cannot make an image from a {type(src).__name__}: pass a file path, an image address (https://...), "
-            f"a PIL image, a numpy array or a torch tensor"
+            _("cannot make an image from a {kind}: pass a file path, an image address (https://...), a PIL image, a "
+              "numpy array or a torch tensor").format(kind=type(src).__name__)
         )
     if size is None and min(image.size) < min_size:
         wanted = min(max_size, math.ceil(min_size * max(image.size) / min(image.size)))
         wanted = max(wanted, min(max_size, 224))
         raise ImageError(
-            f"the image is {image.width}x{image.height} px, too small for the network, which needs at least "
-            f"{min_size} px on the shorter side. Upscale it, for example load(src, size={wanted}).",
+            _("the image is {width}x{height} px, too small for the network, which needs at least {min_size} px on "
+              "the shorter side. Upscale it, for example load(src, size={wanted}).").format(
+                  width=image.width, height=image.height, min_size=min_size, wanted=wanted),
             cli=f"the image is {image.width}x{image.height} px, too small for the network, which needs at least "
                 f"{min_size} px on the shorter side. Upscale it with --size {wanted}.",
         )
     new = fit(image.size, size, max_size=max_size, min_side=min_size, stacklevel=3)
     return resize(image, (new[1], new[0]))
+
+
+def given(src) -> str:
+    """How messages name an open file or bytes in memory (``load(io.BytesIO(...))``): "the BytesIO given"."""
+    return _("the {kind} given").format(kind=type(src).__name__)
 
 
 def fit(wh, size=None, *, max_size: int | None = None, min_side: int = MIN_SIZE, warn: bool = True,
@@ -162,28 +172,33 @@ def fit(wh, size=None, *, max_size: int | None = None, min_side: int = MIN_SIZE,
         try:
             h, w = (int(v) for v in size)
         except (TypeError, ValueError):
-            raise ImageError(f"size must be a whole number (the longest side) or (height, width), got {size!r}",
-                             cli=f"--size must be a whole number of pixels, got {size!r}") from None
+            raise ImageError(_("size must be a whole number (the longest side) or (height, width), got {size}").format(
+                size=repr(size)), cli=f"--size must be a whole number of pixels, got {size!r}") from None
         if min(h, w) < min_side:
-            raise ImageError(f"size={(h, w)} is too small: the network needs at least {min_side} px on each side")
+            raise ImageError(_("size={size} is too small: the network needs at least {min_side} px on each "
+                               "side").format(size=(h, w), min_side=min_side))
         if h * w > max_size * max_size:
             scale = max_size / math.sqrt(h * w)
-            notes.append(f"{w}x{h} px is more than the {max_size} x {max_size} px allowed (NSTLIB_MAX_SIZE)")
+            asked = (w, h)
             h, w = max(min_side, round(h * scale)), max(min_side, round(w * scale))
-            notes[-1] += f"; using {w}x{h} px"
+            notes.append(_("{width}x{height} px is more than the {max_size} x {max_size} px allowed (NSTLIB_MAX_SIZE); "
+                           "using {new_width}x{new_height} px").format(width=asked[0], height=asked[1],
+                                                                       max_size=max_size, new_width=w, new_height=h))
         _warn(notes, warn, stacklevel)
         return w, h
     long_side, short_side = max(width, height), min(width, height)
     if size is None:
         target = long_side
         if target > max_size:
-            notes.append(f"the image is {width}x{height} px; downscaling it so its longest side is {max_size} px "
-                         f"to keep memory bounded (pass max_size= or set NSTLIB_MAX_SIZE to change this)")
+            notes.append(_("the image is {width}x{height} px; downscaling it so its longest side is {max_size} px to "
+                           "keep memory bounded (pass max_size= or set NSTLIB_MAX_SIZE to change this)").format(
+                               width=width, height=height, max_size=max_size))
             target = max_size
     else:
         target = int(size)
         if target < 1:
-            raise ImageError(f"size must be at least {min_side} px, got {target}",
+            raise ImageError(_("size must be at least {min_side} px, got {size}").format(min_side=min_side,
+                                                                                         size=target),
                              cli=f"--size must be at least {min_side} px, got {target}")
         if target > max_size:
             notes.append(_above_max_size(target, max_size))
@@ -193,14 +208,16 @@ def fit(wh, size=None, *, max_size: int | None = None, min_side: int = MIN_SIZE,
         scale = min_side / short_side
         if long_side * scale * min_side > max_size * max_size:
             raise ImageError(
-                f"the image is {width}x{height} px, too elongated: keeping its short side at {min_side} px would "
-                f"make it {round(long_side * scale)} px long, more pixels than a {max_size} x {max_size} image. "
-                f"Crop it to a less extreme shape (or raise NSTLIB_MAX_SIZE)."
+                _("the image is {width}x{height} px, too elongated: keeping its short side at {min_side} px would make "
+                  "it {length} px long, more pixels than a {max_size} x {max_size} image. Crop it to a less extreme "
+                  "shape (or raise NSTLIB_MAX_SIZE).").format(width=width, height=height, min_side=min_side,
+                                                              length=round(long_side * scale), max_size=max_size)
             )
         new = (round(width * scale), round(height * scale))
         new = (max(new[0], min_side), max(new[1], min_side))
-        notes.append(f"the image is {width}x{height} px; its short side is kept at {min_side} px, the least the "
-                     f"network needs, so it becomes {new[0]}x{new[1]} px")
+        notes.append(_("the image is {width}x{height} px; its short side is kept at {min_side} px, the least the "
+                       "network needs, so it becomes {new_width}x{new_height} px").format(
+                           width=width, height=height, min_side=min_side, new_width=new[0], new_height=new[1]))
         _warn(notes[-1:], warn, stacklevel)
         return new
     _warn(notes, warn, stacklevel)
@@ -214,8 +231,8 @@ def _warn(notes, warn, stacklevel):
 
 def _above_max_size(size: int, max_size: int) -> str:
     """The warning for a size above NSTLIB_MAX_SIZE, the same from ``fit`` and ``check_size``."""
-    return (f"a size of {size} px is above the maximum of {max_size} px (NSTLIB_MAX_SIZE); using {max_size} px "
-            f"to keep memory bounded (raise NSTLIB_MAX_SIZE to allow more)")
+    return _("a size of {size} px is above the maximum of {max_size} px (NSTLIB_MAX_SIZE); using {max_size} px to "
+             "keep memory bounded (raise NSTLIB_MAX_SIZE to allow more)").format(size=size, max_size=max_size)
 
 
 def check_size(size, *, max_size: int | None = None, min_side: int = MIN_SIZE, option: str = "size") -> int:
@@ -242,17 +259,18 @@ def fetch(url: str) -> Path:
         return hit
     download = urls.download(url)
     sent = download.content_type.split(";")[0].strip() or "something"
-    unidentified = (f"{url} is not an image: the server sent {sent} ({len(download.data):,} bytes) that Pillow "
-                    f"cannot read. {urls.PAGE_HINT}")
-    _, fmt = _decode(io.BytesIO(download.data), config.max_size(), url, unidentified=unidentified, quiet=True)
+    unidentified = _("{url} is not an image: the server sent {sent} ({size} bytes) that Pillow cannot read. "
+                     "{hint}").format(url=url, sent=sent, size=f"{len(download.data):,}", hint=urls.page_hint())
+    fmt = _decode(io.BytesIO(download.data), config.max_size(), url, unidentified=unidentified, quiet=True)[1]
     return urls.keep(url, download.data, fmt)
 
 
 def _open_path(path: Path, max_size: int) -> Image.Image:
     if not path.exists():
-        raise ImageError(f"no such file: {path}. Check the path (relative paths start at {Path.cwd()}).")
+        raise ImageError(_("no such file: {path}. Check the path (relative paths start at {folder}).").format(
+            path=path, folder=Path.cwd()))
     if path.is_dir():
-        raise ImageError(f"{path} is a folder, not an image file")
+        raise ImageError(_("{path} is a folder, not an image file").format(path=path))
     return _decode(path, max_size, str(path))[0]
 
 
@@ -280,30 +298,33 @@ def _decode(src, max_size: int, name: str, *, unidentified: str | None = None,
         for warning in [] if quiet else caught:
             if issubclass(warning.category, Image.DecompressionBombWarning):
                 warnings.warn(
-                    f"{name} is a very large image ({original[0]}x{original[1]} px, "
-                    f"{original[0] * original[1] / 1e6:.0f} megapixels). That is fine: nstlib reads it and "
-                    f"shrinks it to at most {max_size} px on its longest side.", UserWarning, stacklevel=4)
+                    _("{name} is a very large image ({width}x{height} px, {megapixels} megapixels). That is fine: "
+                      "nstlib reads it and shrinks it to at most {max_size} px on its longest side.").format(
+                          name=name, width=original[0], height=original[1],
+                          megapixels=f"{original[0] * original[1] / 1e6:.0f}", max_size=max_size),
+                    UserWarning, stacklevel=4)
             else:
                 warnings.warn_explicit(warning.message, warning.category, warning.filename, warning.lineno)
         return image, fmt
     except ImageError:
         raise
     except UnidentifiedImageError:
-        raise ImageError(unidentified or (
-            f"{name} is not an image file that Pillow can read (is it a PDF, a video, or a truncated "
-            f"download?). Save it as PNG or JPEG and try again.")
-        ) from None
+        raise ImageError(unidentified or _(
+            "{name} is not an image file that Pillow can read (is it a PDF, a video, or a truncated download?). Save "
+            "it as PNG or JPEG and try again.").format(name=name)) from None
     except Image.DecompressionBombError:
         raise ImageError(
-            f"{name} has more pixels than nstlib will open ({Image.MAX_IMAGE_PIXELS * 2 / 1e6:.0f} megapixels at "
-            f"most, against images that unpack to fill the memory). Downscale it with an image editor first."
+            _("{name} has more pixels than nstlib will open ({megapixels} megapixels at most, against images that "
+              "unpack to fill the memory). Downscale it with an image editor first.").format(
+                  name=name, megapixels=f"{Image.MAX_IMAGE_PIXELS * 2 / 1e6:.0f}")
         ) from None
     except PermissionError:
-        raise ImageError(f"cannot read {name}: permission denied. Check the file's permissions, or copy it to a "
-                         f"folder of your own.") from None
+        raise ImageError(_("cannot read {name}: permission denied. Check the file's permissions, or copy it to a "
+                           "folder of your own.").format(name=name)) from None
     except (OSError, SyntaxError, EOFError, ValueError) as error:  # what Pillow's decoders raise on a damaged file
-        raise ImageError(f"{name} could not be read as an image ({error}); the file is damaged or cut short. "
-                         f"Open it in an image viewer and re-save it as PNG or JPEG.") from None
+        raise ImageError(_("{name} could not be read as an image ({error}); the file is damaged or cut short. Open it "
+                           "in an image viewer and re-save it as PNG or JPEG.").format(name=name, error=error)
+                         ) from None
 
 
 def _from_pil(image: Image.Image) -> Image.Image:
@@ -331,15 +352,15 @@ def _from_pil(image: Image.Image) -> Image.Image:
 def _from_array(array: np.ndarray) -> Image.Image:
     if array.ndim == 3 and array.shape[0] in (1, 3, 4) and array.shape[-1] not in (1, 3, 4):
         raise ImageError(
-            f"the array has shape {array.shape}, which looks channels-first; numpy images are "
-            f"height x width x channels: use array.transpose(1, 2, 0)"
+            _("the array has shape {shape}, which looks channels-first; numpy images are height x width x channels: "
+              "use array.transpose(1, 2, 0)").format(shape=array.shape)
         )
     if array.ndim == 3 and array.shape[-1] == 1:
         array = array[..., 0]
     if array.ndim not in (2, 3) or (array.ndim == 3 and array.shape[-1] not in (3, 4)):
         raise ImageError(
-            f"the array has shape {array.shape}; an image is height x width (grayscale) or height x width x 3 "
-            f"(RGB) or x 4 (RGBA)"
+            _("the array has shape {shape}; an image is height x width (grayscale) or height x width x 3 (RGB) or x 4 "
+              "(RGBA)").format(shape=array.shape)
         )
     if array.dtype == bool:
         array = array.astype(np.uint8) * 255
@@ -347,17 +368,18 @@ def _from_array(array: np.ndarray) -> Image.Image:
         array = (array.astype(np.float64) / 65535.0 * 255.0).round().astype(np.uint8)
     elif np.issubdtype(array.dtype, np.floating):
         if not np.isfinite(array).all():
-            raise ImageError("the array contains NaN or infinite values")
+            raise ImageError(_("the array contains NaN or infinite values"))
         if array.min() < 0 or array.max() > 1:
-            hint = " (values up to 255: divide by 255)" if array.max() <= 255 and array.min() >= 0 else ""
+            hint = _(" (values up to 255: divide by 255)") if array.max() <= 255 and array.min() >= 0 else ""
             raise ImageError(
-                f"a float image must be in [0, 1], but its values run from {array.min():.3g} to "
-                f"{array.max():.3g}{hint}"
+                _("a float image must be in [0, 1], but its values run from {low} to {high}{hint}").format(
+                    low=f"{array.min():.3g}", high=f"{array.max():.3g}", hint=hint)
             )
         array = (array * 255.0).round().astype(np.uint8)
     elif array.dtype != np.uint8:
         if array.min() < 0 or array.max() > 255:
-            raise ImageError(f"an integer image must hold values 0..255, got {array.min()}..{array.max()}")
+            raise ImageError(_("an integer image must hold values 0..255, got {low}..{high}").format(
+                low=array.min(), high=array.max()))
         array = array.astype(np.uint8)
     image = Image.fromarray(np.ascontiguousarray(array))
     return _from_pil(image)
@@ -367,14 +389,16 @@ def _from_tensor(tensor: torch.Tensor) -> Image.Image:
     t = tensor.detach()
     if t.ndim == 4:
         if t.shape[0] != 1:
-            raise ImageError(f"the tensor holds a batch of {t.shape[0]} images; pass one, e.g. x[0]")
+            raise ImageError(_("the tensor holds a batch of {n} images; pass one, e.g. x[0]").format(n=t.shape[0]))
         t = t[0]
     if t.ndim == 3:
         if t.shape[0] not in (1, 3, 4):
-            raise ImageError(f"the tensor has shape {tuple(tensor.shape)}; expected C x H x W with C = 1, 3 or 4")
+            raise ImageError(_("the tensor has shape {shape}; expected C x H x W with C = 1, 3 or 4").format(
+                shape=tuple(tensor.shape)))
         t = t.permute(1, 2, 0)
     elif t.ndim != 2:
-        raise ImageError(f"the tensor has shape {tuple(tensor.shape)}; expected H x W, C x H x W or 1 x C x H x W")
+        raise ImageError(_("the tensor has shape {shape}; expected H x W, C x H x W or 1 x C x H x W").format(
+            shape=tuple(tensor.shape)))
     array = t.float().cpu().numpy() if t.is_floating_point() else t.cpu().numpy()
     return _from_array(array)
 

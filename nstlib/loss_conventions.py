@@ -22,6 +22,7 @@ import torch
 
 from . import style
 from .core.errors import UsageError
+from .i18n import _, pad
 
 
 def raw_gram(features: torch.Tensor) -> torch.Tensor:
@@ -150,7 +151,7 @@ class PyTorchTutorial(Convention):
 
 class TensorFlowTutorial(Convention):
     def gram(self, f):
-        _, m = _size(f)
+        m = _size(f)[1]
         return raw_gram(f) / m  # einsum('bijc,bijd->bcd') / num_locations
 
     def style_term(self, f, s, image_size):
@@ -277,13 +278,14 @@ def conversion_table(style_feats: dict, content_target: torch.Tensor, image_size
                      conventions=CONVENTIONS) -> str:
     """Each convention's weights as nstlib style weights per layer (content weight 1), and nstlib's default."""
     names = list(style_feats)
-    lines = [f"{'in nstlib units (content 1)':<28}" + "".join(f"{n:>10}" for n in names) + f"{'total':>10}"]
+    lines = [pad(_("in nstlib units (content 1)"), 28) + "".join(f"{n:>10}" for n in names)
+             + pad(_("total"), 10, ">")]
     for convention in conventions:
         per_layer = to_nstlib(convention, style_feats, content_target, image_size).per_layer
         lines.append(f"{convention.name:<28}" + "".join(f"{per_layer[n]:>10.2g}" for n in names)
                      + f"{sum(per_layer.values()):>10.2g}")
     default = style.STYLE_WEIGHT
-    lines.append(f"{'nstlib default':<28}" + "".join(f"{default / len(names):>10.2g}" for _ in names)
+    lines.append(pad(_("nstlib default"), 28) + "".join(f"{default / len(names):>10.2g}" for _name in names)
                  + f"{default:>10.2g}")
     return "\n".join(lines)
 

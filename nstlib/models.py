@@ -13,6 +13,7 @@ import torch
 from torch import nn
 
 from .core.layers import BLOCKS, CHANNELS, check_arch, check_layers, layer_names
+from .i18n import _
 from .weights import CAFFE_BGR_MEAN, Source, _tv_weights, load_state  # ``weights`` is a parameter name here
 from .weights import resolve as resolve_weights
 
@@ -118,9 +119,9 @@ def _announce(source: Source, arch_asked: str, verbose: bool) -> None:
         return
     note = ""
     if source.arch != arch_asked:
-        note = (f" ({arch_asked.upper()} was asked for; its ImageNet weights are not here, "
-                f"so using {source.arch.upper()})")
-    print(f"nstlib weights: {source.summary()}{note}")
+        note = _(" ({asked} was asked for; its ImageNet weights are not here, so using {arch})").format(
+            asked=arch_asked.upper(), arch=source.arch.upper())
+    print(_("nstlib weights: {summary}").format(summary=source.summary()) + note)
 
 
 def vgg(arch: str = "vgg16", weights=None, last_layer: str | None = None, pool: str = "max",
@@ -137,7 +138,7 @@ def vgg(arch: str = "vgg16", weights=None, last_layer: str | None = None, pool: 
     state = load_state(source)
     if state:
         wanted = {f"features.{k}": v for k, v in state.items() if k.split(".")[0] in model.features._modules}
-        missing, _ = model.load_state_dict(wanted, strict=False)
+        missing = model.load_state_dict(wanted, strict=False)[0]
         missing = [k for k in missing if k.startswith("features.")]
         if missing:
             raise ValueError(f"{source.name} lacks weights for {missing[:4]}...")

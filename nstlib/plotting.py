@@ -91,8 +91,8 @@ def use_language_font(code: str | None = None) -> str | None:
         if name is not None:
             matplotlib.rcParams["font.family"] = families or ["sans-serif"]
         if code == "ko":
-            warnings.warn("Korean figures need the koreanize-matplotlib package for their Hangul font: "
-                          "pip install koreanize-matplotlib", stacklevel=2)
+            warnings.warn(_("Korean figures need the koreanize-matplotlib package for their Hangul font: "
+                            "pip install koreanize-matplotlib"), stacklevel=2)
         return None
     if name not in {font.name for font in font_manager.fontManager.ttflist}:
         font_manager.fontManager.addfont(str(path))

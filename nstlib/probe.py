@@ -20,7 +20,7 @@ import matplotlib.pyplot as plt
 import torch
 from tqdm.auto import tqdm
 
-from . import reconstruct, scenes
+from . import plotting, reconstruct, scenes  # noqa: F401 - plotting registers the Hangul font of Korean figures
 from .core.errors import UsageError
 from .core.precision import amp_dtype, runnable
 from .i18n import _
@@ -114,7 +114,7 @@ def layer_features(model, images: torch.Tensor, layers=LAYERS, batch: int = 64, 
     net = runnable(model, dtype, channels_last=dtype is not None)
     layout = torch.channels_last if dtype is not None else torch.contiguous_format
     out = {layer: [] for layer in layers}
-    for i in tqdm(range(0, len(images), batch), disable=not progress, desc="features", unit="batch"):
+    for i in tqdm(range(0, len(images), batch), disable=not progress, desc=_("features"), unit="batch"):
         x = images[i:i + batch].to(param.device, param.dtype).contiguous(memory_format=layout)
         for layer, f in net.extract(x, layers).items():
             out[layer].append(f.float().mean((2, 3)).cpu())
@@ -183,20 +183,21 @@ def show_probe(result: ProbeResult, reconstructions: dict | None = None, size: f
     ax = axes[0, 0]
     names = list(result.accuracy)
     ax.bar(range(len(names)), [100 * a for a in result.accuracy.values()], color="tab:blue")
-    ax.axhline(100 * result.chance, color="grey", linestyle="--", label=f"chance ({result.chance:.0%})")
+    ax.axhline(100 * result.chance, color="grey", linestyle="--",
+               label=_("chance ({chance})").format(chance=f"{result.chance:.0%}"))
     ax.set_xticks(range(len(names)), names)
     ax.set_ylim(0, 100)
-    ax.set_ylabel("held-out accuracy (%)")
-    ax.set_title("class kept: linear probe on the layer")
+    ax.set_ylabel(_("held-out accuracy (%)"))
+    ax.set_title(_("class kept: linear probe on the layer"))
     ax.legend(loc="upper left")
     if reconstructions:
         ax = axes[0, 1]
         rnames = list(reconstructions)
         ax.bar(range(len(rnames)), [r.pixel_error for r in reconstructions.values()], color="tab:orange")
         ax.set_xticks(range(len(rnames)), rnames)
-        ax.set_ylabel("pixel error of the reconstruction")
-        ax.set_title("picture lost: rebuilt from the layer")
-    fig.suptitle(f"What each layer keeps ({result.weights}; probe trained on {result.n_train} scenes, "
-                 f"tested on {result.n_test})", fontsize=15)
+        ax.set_ylabel(_("pixel error of the reconstruction"))
+        ax.set_title(_("picture lost: rebuilt from the layer"))
+    fig.suptitle(_("What each layer keeps ({weights}; probe trained on {n_train} scenes, tested on {n_test})").format(
+        weights=result.weights, n_train=result.n_train, n_test=result.n_test), fontsize=15)
     fig.tight_layout()
     return fig

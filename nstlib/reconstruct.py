@@ -31,12 +31,12 @@ import matplotlib.pyplot as plt
 import torch
 import torch.nn.functional as F
 
-from . import images, style
+from . import images, plotting, style  # noqa: F401 - plotting registers the Hangul font of Korean figures
 from .core.errors import UsageError
 from .core.layers import layer_names
 from .core.precision import amp_dtype, runnable
 from .core.records import Rows
-from .i18n import _
+from .i18n import _, pad
 
 #: One layer per block, each the second ReLU of its block: they exist in VGG16 and VGG19 alike, and relu4_2
 #: is lesson 4's content layer (Gatys et al. 2016 reconstruct from conv1_2 ... conv5_2 in their Fig. 1).
@@ -140,7 +140,7 @@ def reconstruct_layers(model, image, layers=LAYERS, *, steps: int = STEPS, size:
     device = next(model.parameters()).device
     photo = _photo(image, size, device)
     results = {}
-    with _progress(steps * len(layers), progress, "reconstructing") as bar:
+    with _progress(steps * len(layers), progress, _("reconstructing")) as bar:
         for layer in layers:
             bar.set_description(layer)
             results[layer] = _run(model, photo, layer, steps, tv_weight, seed, amp, bar)
@@ -173,7 +173,7 @@ def _run(model, photo, layer, steps, tv_weight, seed, amp, bar, coarse=None) -> 
             if x.shape[-2:] != target_image.shape[-2:]:
                 x = F.interpolate(x, size=target_image.shape[-2:], mode="bilinear", align_corners=False)
             best = _Stage(net, layer, target_image, x, tv_weight, record, start)
-            for _ in range(n):
+            for _step in range(n):
                 best.step()
                 record.steps += 1
                 bar.update(1)
@@ -182,7 +182,8 @@ def _run(model, photo, layer, steps, tv_weight, seed, amp, bar, coarse=None) -> 
             x = best.image
     except KeyboardInterrupt:  # Ctrl-C or the notebook's stop button: keep what we have
         record.stopped = "interrupted"
-        print(f"{layer}: interrupted after {record.steps} steps; keeping the best image so far")
+        print(_("{layer}: interrupted after {steps} steps; keeping the best image so far").format(
+            layer=layer, steps=record.steps))
     image = best.image if best is not None else x
     if image.shape[-2:] != photo.shape[-2:]:  # stopped during the coarse steps
         image = F.interpolate(image, size=photo.shape[-2:], mode="bilinear", align_corners=False).clamp(0, 1)
@@ -236,7 +237,7 @@ class _Stage:
         """The point after the last step has not been scored yet."""
         with torch.no_grad():
             image = self.x.clamp(0, 1)
-            feat_err, _, loss = self.terms(image)
+            feat_err, _tv, loss = self.terms(image)
             self.offer(image, float(loss), float(feat_err))
 
 
@@ -261,7 +262,8 @@ class _progress:
 
 def errors_table(results: dict[str, Result]) -> str:
     """One line per layer: the two relative errors and the time, as the figure's titles give them."""
-    lines = [f"{'layer':<9}{'pixel error':>13}{'feature error':>15}{'seconds':>9}"]
+    lines = [pad(_("layer"), 9) + pad(_("pixel error"), 13, ">") + pad(_("feature error"), 15, ">")
+             + pad(_("seconds"), 9, ">")]
     for layer, r in results.items():
         lines.append(f"{layer:<9}{r.pixel_error:>13.3f}{r.feature_error:>15.3g}{r.seconds:>9.1f}")
     return "\n".join(lines)
@@ -293,15 +295,17 @@ def show_reconstructions(results: dict[str, Result], size: float = 3.2):
         raise UsageError("results is empty: pass what reconstruct_layers returned")
     first = next(iter(results.values()))
     panels = [first.photo] + [r.image for r in results.values()]
-    titles = ["the photo"] + [f"{layer}\npixels {r.pixel_error:.2f}, features {r.feature_error:.2g}"
-                              for layer, r in results.items()]
+    titles = [_("the photo")] + [_("{layer}\npixels {pixel_error}, features {feature_error}").format(
+        layer=layer, pixel_error=f"{r.pixel_error:.2f}", feature_error=f"{r.feature_error:.2g}")
+        for layer, r in results.items()]
     h, w = first.image.shape[-2:]
     fig, axes = plt.subplots(1, len(panels), figsize=(size * len(panels), size * h / w + 1.3), squeeze=False)
     for ax, panel, title in zip(axes[0], panels, titles):
         ax.imshow(images.to_numpy(panel))
         ax.set_title(title, fontsize=14)
         ax.set_axis_off()
-    fig.suptitle(f"Rebuilt from one layer's activations ({first.weights}, {w}x{h} px, {first.steps} L-BFGS "
-                 f"steps each; relative squared errors)", fontsize=15)
+    fig.suptitle(_("Rebuilt from one layer's activations ({weights}, {width}x{height} px, {steps} L-BFGS steps each; "
+                   "relative squared errors)").format(weights=first.weights, width=w, height=h, steps=first.steps),
+                 fontsize=15)
     fig.tight_layout()
     return fig

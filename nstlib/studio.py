@@ -5,6 +5,10 @@ sliders for the loss weights, size and steps, Run and Stop buttons, a preview th
 Save. The work runs in a background thread so that Stop (and the rest of the notebook) stays responsive.
 Every control can also be driven from code (``studio.style_weight.value = 10; studio.run(wait=True)``),
 which is how the tests use it; with no front end, ``show()`` runs the defaults once and shows the result.
+
+Labels, buttons and status lines speak the current language (``i18n``) of the moment the studio is built or
+the line is written; the choices the code reads (the mode, the image sources) show translated labels over
+their English values, so ``studio.mode.value`` is "optimise" or "fast model" in every language.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ from __future__ import annotations
 import base64
 import html
 import io
+import json
 import threading
 import time
 from pathlib import Path
@@ -20,18 +25,22 @@ import torch
 
 from . import config, env, fast, images, style, textures
 from .core.errors import UsageError
-from .explorer import interactive_available
+from .explorer import interactive_available, labelled
+from .i18n import _
 
 UPLOAD = "(uploaded file)"
 WEBCAM = "(webcam snapshot)"
 ADDRESS = "(image address)"
 
+#: The studio's two methods, as ``studio.mode.value`` has them in every language.
+OPTIMISE, FAST = "optimise", "fast model"
+
 # Colab's browser bridge runs this in the page: ask for the camera, show the video, take one frame on click.
 _SNAPSHOT_JS = """
-async function snapshot(quality) {
+async function snapshot(quality, label) {
   const box = document.createElement('div');
   const button = document.createElement('button');
-  button.textContent = 'Take the photo';
+  button.textContent = label;
   const video = document.createElement('video');
   video.style.display = 'block';
   const stream = await navigator.mediaDevices.getUserMedia({video: true});
@@ -60,11 +69,11 @@ def webcam_snapshot(quality: float = 0.9):
     try:
         from google.colab.output import eval_js  # Colab only
     except ImportError:
-        raise RuntimeError("a webcam snapshot needs Colab's browser bridge; here, take a photo with your camera "
-                           "app and choose it with the Upload button") from None
-    data_url = eval_js(_SNAPSHOT_JS + f"snapshot({float(quality)})")
+        raise RuntimeError(_("a webcam snapshot needs Colab's browser bridge; here, take a photo with your camera "
+                             "app and choose it with the Upload button")) from None
+    data_url = eval_js(_SNAPSHOT_JS + f"snapshot({float(quality)}, {json.dumps(_('Take the photo'))})")
     if not isinstance(data_url, str) or "," not in data_url:
-        raise RuntimeError("the browser returned no photo (was the camera permission refused?)")
+        raise RuntimeError(_("the browser returned no photo (was the camera permission refused?)"))
     return images.load(io.BytesIO(base64.b64decode(data_url.split(",", 1)[1])))
 
 
@@ -102,21 +111,23 @@ def _uploaded_image(upload):
     and messages, with the file's own name in them)."""
     files = upload_contents(upload.value)
     if not files:
-        raise UsageError("choose a file with the upload button first")
+        raise UsageError(_("choose a file with the upload button first"))
     name, data = files[-1]
     try:
         return images.load(io.BytesIO(data))
     except images.ImageError as error:
-        raise images.ImageError(str(error).replace("the BytesIO given", f"the uploaded file {name!r}")) from None
+        given, uploaded = images.given(io.BytesIO()), _("the uploaded file {name}").format(name=repr(name))
+        raise images.ImageError(str(error).replace(given, uploaded)) from None
 
 
 def _addressed_image(text):
     """The image at the address typed into the studio (downloaded once, ``images.resolve``)."""
     value = (text.value or "").strip()
     if not value:
-        raise UsageError("type or paste an image address (https://...) into the address box first")
+        raise UsageError(_("type or paste an image address (https://...) into the address box first"))
     if not images.is_url(value):
-        raise UsageError(f"{value!r} is not an image address: it must start with https:// or http://")
+        raise UsageError(_("{value} is not an image address: it must start with https:// or http://").format(
+            value=repr(value)))
     return images.load(images.resolve(value))
 
 
@@ -151,35 +162,37 @@ class StyleStudio:
 
         look = {"style": {"description_width": "140px"}, "layout": Layout(width="400px")}
         upload_layout = {"layout": Layout(width="200px", margin="0 0 0 144px")}
+        shown = _shown()  # the choices' labels; the widgets' values stay the English ones the code reads
         sources = [UPLOAD, ADDRESS] + ([WEBCAM] if webcam_available() else [])
-        self.content = Dropdown(options=images.sample_names() + sources, value="cat", description="Content", **look)
-        self.content_upload = FileUpload(accept="image/*", multiple=False, description="Upload content",
+        address = _("or paste an image address: https://...")
+        self.content = Dropdown(options=labelled(images.sample_names() + sources, shown), value="cat",
+                                description=_("Content"), **look)
+        self.content_upload = FileUpload(accept="image/*", multiple=False, description=_("Upload content"),
                                          **upload_layout)
-        self.content_address = Text(placeholder="or paste an image address: https://...", description="Address",
-                                    **look)
-        self.style = Dropdown(options=textures.names() + images.sample_names() + [UPLOAD, ADDRESS],
-                              value=textures.DEFAULT, description="Style", **look)
-        self.style_upload = FileUpload(accept="image/*", multiple=False, description="Upload style", **upload_layout)
-        self.style_address = Text(placeholder="or paste an image address: https://...", description="Address",
-                                  **look)
+        self.content_address = Text(placeholder=address, description=_("Address"), **look)
+        self.style = Dropdown(options=labelled(textures.names() + images.sample_names() + [UPLOAD, ADDRESS], shown),
+                              value=textures.DEFAULT, description=_("Style"), **look)
+        self.style_upload = FileUpload(accept="image/*", multiple=False, description=_("Upload style"),
+                                       **upload_layout)
+        self.style_address = Text(placeholder=address, description=_("Address"), **look)
         models = fast.available()
-        self.mode = ToggleButtons(options=["optimise", "fast model"], value="optimise", description="Method",
-                                  style=look["style"])
-        self.model = Dropdown(options=models, value=models[0] if models else None, description="Fast model",
+        self.mode = ToggleButtons(options=labelled([OPTIMISE, FAST], shown), value=OPTIMISE,
+                                  description=_("Method"), style=look["style"])
+        self.model = Dropdown(options=models, value=models[0] if models else None, description=_("Fast model"),
                               **look)
         self.style_weight = FloatLogSlider(value=style.STYLE_WEIGHT, base=10, min=-1, max=2, step=0.1,
-                                           description="Style weight", **look)
+                                           description=_("Style weight"), **look)
         self.content_weight = FloatLogSlider(value=style.CONTENT_WEIGHT, base=10, min=-1, max=1, step=0.1,
-                                             description="Content weight", **look)
+                                             description=_("Content weight"), **look)
         self.tv_weight = FloatLogSlider(value=style.TV_WEIGHT, base=10, min=-2, max=2, step=0.1,
-                                        description="TV weight", **look)
-        self.size = IntSlider(value=size or config.pick(256, 64), min=64, max=768, step=32, description="Size",
+                                        description=_("TV weight"), **look)
+        self.size = IntSlider(value=size or config.pick(256, 64), min=64, max=768, step=32, description=_("Size"),
                               **look)
-        self.steps = IntSlider(value=steps or config.pick(60, 3), min=1, max=400, description="Steps", **look)
-        self.run_button = Button(description="Run", button_style="success", icon="play")
-        self.stop_button = Button(description="Stop", button_style="danger", icon="stop", disabled=True)
-        self.save_button = Button(description="Save", icon="download", disabled=True)
-        self.status = HTML(value="Choose a content and a style, then press Run.")
+        self.steps = IntSlider(value=steps or config.pick(60, 3), min=1, max=400, description=_("Steps"), **look)
+        self.run_button = Button(description=_("Run"), button_style="success", icon="play")
+        self.stop_button = Button(description=_("Stop"), button_style="danger", icon="stop", disabled=True)
+        self.save_button = Button(description=_("Save"), icon="download", disabled=True)
+        self.status = HTML(value=_("Choose a content and a style, then press Run."))
         self.preview = Image(format="png", layout=Layout(width="512px", height="auto", object_fit="contain",
                                                          border="1px solid #ccc"))
         self.preview.value = _png(images.resize(self.content_image(), 512))
@@ -214,7 +227,7 @@ class StyleStudio:
         return images.load(images.resolve(self.style.value))
 
     def _sync_mode(self):
-        fast_mode = self.mode.value == "fast model"
+        fast_mode = self.mode.value == FAST
         self.model.disabled = not fast_mode
         for control in (self.style, self.style_upload, self.style_address, self.style_weight, self.content_weight,
                         self.tv_weight, self.steps):
@@ -229,7 +242,7 @@ class StyleStudio:
     def run(self, wait: bool = False):
         """Start a run in the background (``wait=True``: block until it ends). Returns the thread."""
         if self.running:
-            self.status.value = "Already running: press Stop first."
+            self.status.value = _("Already running: press Stop first.")
             return self._thread
         self._stop.clear()
         self.run_button.disabled, self.stop_button.disabled = True, False
@@ -242,7 +255,7 @@ class StyleStudio:
     def stop(self):
         """Ask the run to stop after the current step; the best image so far is kept."""
         self._stop.set()
-        self.status.value = "Stopping after this step..."
+        self.status.value = _("Stopping after this step...")
 
     def _show(self, image):
         self.preview.value = _png(image)
@@ -251,17 +264,17 @@ class StyleStudio:
         start = time.perf_counter()
         try:
             content = self.content_image()
-            if self.mode.value == "fast model":
+            if self.mode.value == FAST:
                 net = fast.load(self.model.value, device=self.device)
                 result = fast.stylize(net, content, size=self.size.value)
                 self.record = None
-                what = f"fast model '{self.model.value}'"
+                what = _("fast model '{model}'").format(model=self.model.value)
             else:
                 def on_step(state):
                     if self.preview_every and state.record.steps % self.preview_every == 0:
                         self._show(state.image)
-                        self.status.value = (f"step {state.record.steps}/{self.steps.value}, "
-                                             f"loss {state.record.total[-1]:.3g}")
+                        self.status.value = _("step {step}/{steps}, loss {loss}").format(
+                            step=state.record.steps, steps=self.steps.value, loss=f"{state.record.total[-1]:.3g}")
                     return self._stop.is_set()
 
                 out = style.stylize(content, self.style_image(), size=self.size.value, steps=self.steps.value,
@@ -269,12 +282,14 @@ class StyleStudio:
                                     tv_weight=self.tv_weight.value, weights=self.weights, device=self.device,
                                     progress=False, callback=on_step)
                 result, self.record = out.image, out.record
-                what = f"{out.record.steps} steps ({out.record.stopped})"
+                what = _("{steps} steps ({stopped})").format(steps=out.record.steps,
+                                                             stopped=style.stop_reason(out.record.stopped))
             with self._lock:
                 self.result = result.detach().cpu()
                 self.runs += 1
             self._show(self.result)
-            self.status.value = f"Done: {what} in {time.perf_counter() - start:.1f} s. Save keeps it."
+            self.status.value = _("Done: {what} in {seconds} s. Save keeps it.").format(
+                what=what, seconds=f"{time.perf_counter() - start:.1f}")
         except Exception as error:  # shown in the studio, not lost in a background thread
             self.status.value = _error_html(error)
         finally:
@@ -286,10 +301,10 @@ class StyleStudio:
     def save(self, path: str | Path | None = None) -> Path:
         """Write the last result as a PNG (default: out/studio-<time>.png); returns the path."""
         if self.result is None:
-            raise RuntimeError("nothing to save yet: press Run first")
+            raise RuntimeError(_("nothing to save yet: press Run first"))
         path = Path(path) if path else self.out_dir / f"studio-{time.strftime('%Y%m%d-%H%M%S')}.png"
         images.save(self.result, path)
-        self.status.value = f"Saved <code>{path}</code>"
+        self.status.value = _("Saved {path}").format(path=f"<code>{path}</code>")
         return path
 
     def _save_clicked(self):
@@ -319,5 +334,13 @@ class StyleStudio:
 def _error_html(error: Exception) -> str:
     """What went wrong, for the status line: a user's mistake in plain words, anything else with its type."""
     what = str(error) if isinstance(error, UsageError) else f"{type(error).__name__}: {error}"
-    return f"<b>Error:</b> {html.escape(what)}"
+    return f"<b>{_('Error:')}</b> {html.escape(what)}"
+
+
+def _shown():
+    """The label of each of the studio's choices that is not a name (the sources, the modes), in the current
+    language; a name (a photo, a texture) is its own label."""
+    words = {UPLOAD: _("(uploaded file)"), ADDRESS: _("(image address)"), WEBCAM: _("(webcam snapshot)"),
+             OPTIMISE: _("optimise"), FAST: _("fast model")}
+    return lambda value: words.get(value, value)
 

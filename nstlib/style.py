@@ -38,6 +38,7 @@ from . import config, env, images, models, textures
 from .core.layers import check_layers, layer_names
 from .core.precision import amp_dtype, runnable
 from .core.records import Rows
+from .i18n import _
 from .settings import Settings, check_at_least, check_weights, refuse, settings_with
 
 STYLE_LAYERS = ("relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1")
@@ -551,9 +552,10 @@ def _run_scale(run: _Run, index: int, side: int, n_steps: int) -> None:
     x.requires_grad_(True)
     run.best = _Best(x)
     opt = _optimizer(run.settings, x)
-    run.bar.set_description(f"scale {index + 1}/{len(run.sizes)} {hw[1]}x{hw[0]}")
+    run.bar.set_description(_("scale {scale}/{scales} {width}x{height}").format(
+        scale=index + 1, scales=len(run.sizes), width=hw[1], height=hw[0]))
     evaluate = _Evaluation(run, objective, index, x)
-    for _ in range(n_steps):
+    for _step in range(n_steps):
         opt.step(evaluate)
         _after_step(run, index, hw, x)
     _evaluate_last(run, objective, index, x)
@@ -583,13 +585,13 @@ class _Evaluation:
 
 def _check_loss(run: _Run, value: float, index: int) -> None:
     """Raise ``_Stop`` when the loss is not a number or has grown ``explode`` times past its first value."""
-    where = f"at scale {index + 1}, step {run.record.steps}"
+    where = {"scale": index + 1, "step": run.record.steps}
     if not math.isfinite(value):
-        raise _Stop("nan", f"the loss became {value} {where}")
+        raise _Stop("nan", _("the loss became {value} at scale {scale}, step {step}").format(value=value, **where))
     first = run.best.first
     if first is not None and value > run.settings.explode * max(first, _EPS):
-        raise _Stop("exploded", f"the loss exploded to {value:.3g} (from {first:.3g}) {where}; "
-                                f"lower the learning rate")
+        raise _Stop("exploded", _("the loss exploded to {value} (from {first}) at scale {scale}, step {step}; lower "
+                                  "the learning rate").format(value=f"{value:.3g}", first=f"{first:.3g}", **where))
 
 
 def _after_step(run: _Run, index: int, hw: tuple, x: torch.Tensor) -> None:
@@ -601,7 +603,7 @@ def _after_step(run: _Run, index: int, hw: tuple, x: torch.Tensor) -> None:
     run.show.maybe(record.steps, x)
     callback = run.settings.callback
     if callback is not None and callback(_State(record, index, hw, x)):
-        raise _Stop("callback", f"stopped by the callback after {record.steps} steps")
+        raise _Stop("callback", _("stopped by the callback after {steps} steps").format(steps=record.steps))
 
 
 def _evaluate_last(run: _Run, objective: Objective, index: int, x: torch.Tensor) -> None:
@@ -615,7 +617,8 @@ def _evaluate_last(run: _Run, objective: Objective, index: int, x: torch.Tensor)
 
 def _stopped(run: _Run, stop: _Stop) -> None:
     record = run.record
-    record.stopped, record.message = stop.reason, stop.message + "; returning the best image so far"
+    record.stopped = stop.reason
+    record.message = _("{reason}; returning the best image so far").format(reason=stop.message)
     if stop.reason != "callback":
         warnings.warn(record.message, RuntimeWarning, stacklevel=3)  # points at stylize's caller
     _keep_best(run)
@@ -624,11 +627,18 @@ def _stopped(run: _Run, stop: _Stop) -> None:
 def _interrupted(run: _Run) -> None:
     record = run.record
     record.stopped = "interrupted"
-    record.message = (f"interrupted after {record.steps} steps; returning the best image so far" if record.steps
-                      else "interrupted before the first step: nothing was computed, the image returned is "
-                           "the content unchanged")
+    record.message = (_("interrupted after {steps} steps; returning the best image so far").format(
+        steps=record.steps) if record.steps else _("interrupted before the first step: nothing was computed, the "
+                                                   "image returned is the content unchanged"))
     print(record.message)
     _keep_best(run)
+
+
+def stop_reason(stopped: str) -> str:
+    """How a run ended (``LossRecord.stopped``) in words of the current language; the record keeps the code."""
+    words = {"finished": _("finished"), "interrupted": _("interrupted"), "nan": _("nan"),
+             "exploded": _("exploded"), "callback": _("callback")}
+    return words.get(stopped, stopped)
 
 
 def _keep_best(run: _Run) -> None:

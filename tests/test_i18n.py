@@ -78,6 +78,36 @@ def test_korean_translates_and_falls_back_to_english(korean):
     assert i18n.ngettext("one layer", "{n} layers", 2) == "{n} layers"
 
 
+def test_speaking_a_language_for_a_while_puts_the_choice_back(monkeypatch):
+    monkeypatch.setenv("NSTLIB_LANG", "ko")
+    with i18n.speaking("en") as code:
+        assert code == "en" and i18n._("Right: ") == "Right: "
+    assert i18n.language() == "ko" and i18n._("Right: ") == "정답: "
+    i18n.set_language("en")
+    with pytest.raises(RuntimeError), i18n.speaking("ko"):
+        raise RuntimeError
+    assert i18n.language() == "en"
+
+
+def test_the_command_line_speaks_english_whatever_nstlib_lang_says(monkeypatch, capsys, tmp_path):
+    from nstlib import cli
+
+    monkeypatch.setenv("NSTLIB_LANG", "ko")
+    assert cli.main(["weights", "list"]) == 0
+    assert cli.main(["stylize", "no-such-photo", "-o", str(tmp_path / "x.png")]) == 2
+    out, err = capsys.readouterr()
+    assert "offline VGG16 pack" in out and "no such file, and not a bundled name" in err
+    assert not re.search(HANGUL, out + err)
+    assert i18n.language() == "ko"
+
+
+def test_pad_counts_a_hangul_syllable_as_two_columns():
+    assert i18n.text_width("layer") == 5 and i18n.text_width("층") == 2 and i18n.text_width("픽셀 오차") == 9
+    assert i18n.pad("layer", 9) == f"{'layer':<9}" and i18n.pad("seconds", 9, ">") == f"{'seconds':>9}"
+    assert i18n.pad("층", 9) == "층       " and i18n.pad("초", 4, ">") == "  초"
+    assert i18n.pad("too long for it", 3) == "too long for it"
+
+
 # --- the catalogue: the .po is the source, the committed .mo is compiled from it
 
 
@@ -306,13 +336,34 @@ def _po_messages():
     return {key.split("\0")[0]: value for key, value in messages.items()}
 
 
-@pytest.mark.parametrize("module", ["activations", "cam_metrics", "probe", "reconstruct", "exercises"])
+def _message_calls(path: Path) -> list[ast.Call]:
+    """The ``_(...)`` and ``ngettext(...)`` calls of a module whose first argument is written out."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    return [node for node in ast.walk(tree) if isinstance(node, ast.Call)
+            and getattr(node.func, "id", None) in ("_", "ngettext") and node.args
+            and isinstance(node.args[0], ast.Constant)]
+
+
+#: Every nstlib module that speaks through i18n (found by its import, so a new one is checked too).
+TRANSLATED = sorted(path.relative_to(ROOT / "nstlib").as_posix() for path in (ROOT / "nstlib").rglob("*.py")
+                    if re.search(r"^from \.+i18n import .*\b_\b", path.read_text(encoding="utf-8"), re.M))
+#: What stays English: the command line, the tests' stand-ins, the shapes classifier's training, the training engine.
+ENGLISH = ["cli.py", "testing.py", "shapes_classifier.py",
+           *sorted(p.relative_to(ROOT / "nstlib").as_posix() for p in (ROOT / "nstlib" / "train").glob("*.py"))]
+
+
+def test_the_translated_modules_are_the_lesson_facing_ones():
+    assert {"activations.py", "cam.py", "studio.py", "explorer.py", "images.py", "core/urls.py", "weights.py",
+            "env.py", "style.py", "fast.py", "filters.py"} <= set(TRANSLATED)
+    assert not set(ENGLISH) & set(TRANSLATED)
+    for module in ENGLISH:
+        assert not _message_calls(ROOT / "nstlib" / module), f"{module} stays English"
+
+
+@pytest.mark.parametrize("module", TRANSLATED)
 def test_every_message_of_a_translated_module_has_korean_with_the_same_fields(module):
     messages = _po_messages()
-    tree = ast.parse((ROOT / "nstlib" / f"{module}.py").read_text(encoding="utf-8"))
-    calls = [node for node in ast.walk(tree) if isinstance(node, ast.Call)
-             and getattr(node.func, "id", None) in ("_", "ngettext") and node.args
-             and isinstance(node.args[0], ast.Constant)]
+    calls = _message_calls(ROOT / "nstlib" / module)
     assert calls
     for call in calls:
         msgid = call.args[0].value

@@ -5,8 +5,8 @@ deadline for the whole download (NSTLIB_DOWNLOAD_DEADLINE: a server that trickle
 and a size limit (NSTLIB_MAX_DOWNLOAD_MB). ``keep`` stores the bytes under NSTLIB_HOME/images named by the
 address's sha256, and ``cached`` finds them again, so the next run (or a class with no network) reads the
 copy. Every failure is an ImageError that says what happened: no network, no answer in time, a 404, a file
-too large, a download cut short. Whether the bytes are an image is for ``images.fetch`` to say, with the
-same reader and messages as for a file on disk.
+too large, a download cut short, in the current language (``i18n``). Whether the bytes are an image is for
+``images.fetch`` to say, with the same reader and messages as for a file on disk.
 """
 
 from __future__ import annotations
@@ -22,13 +22,11 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 from .. import config
+from ..i18n import _
 from . import outputs
 from .errors import ImageError, UsageError
 
 _HEADERS = {"User-Agent": "nstlib (course image download)", "Accept": "image/*"}
-#: What to do when an address leads to a web page rather than to the picture on it.
-PAGE_HINT = ("If it is a web page, open it, right-click the picture, choose 'Copy image address' and use "
-             "that address.")
 _CHUNK = 1 << 16
 _SUFFIXES = {"JPEG": ".jpg", "PNG": ".png", "GIF": ".gif", "WEBP": ".webp", "BMP": ".bmp", "TIFF": ".tif"}
 
@@ -37,6 +35,12 @@ _SUFFIXES = {"JPEG": ".jpg", "PNG": ".png", "GIF": ".gif", "WEBP": ".webp", "BMP
 class Download:
     data: bytes
     content_type: str
+
+
+def page_hint() -> str:
+    """What to do when an address leads to a web page rather than to the picture on it."""
+    return _("If it is a web page, open it, right-click the picture, choose 'Copy image address' and use that "
+             "address.")
 
 
 def cache_dir() -> Path:
@@ -58,14 +62,16 @@ def download(url: str, timeout: float | None = None, deadline: float | None = No
     """The bytes at ``url``, whole, within ``deadline`` seconds in all and ``timeout`` seconds per read."""
     parsed = urlparse(url)
     if parsed.scheme not in ("http", "https") or not parsed.hostname:
-        raise ImageError(f"{url!r} is not a web address; an image address starts with https:// or http://")
+        raise ImageError(_("{url} is not a web address; an image address starts with https:// or http://").format(
+            url=repr(url)))
     host = parsed.hostname
     timeout = config.download_timeout() if timeout is None else timeout
     deadline = config.download_deadline() if deadline is None else deadline
     max_bytes = int(config.max_download_mb() * 1e6) if max_bytes is None else max_bytes
     until = time.monotonic() + deadline
-    no_answer = (f"{host} did not answer within {min(timeout, deadline):g} s for {url}. Try again, set "
-                 f"NSTLIB_DOWNLOAD_TIMEOUT to wait longer, or download the image and give its path.")
+    no_answer = _("{host} did not answer within {seconds} s for {url}. Try again, set NSTLIB_DOWNLOAD_TIMEOUT to "
+                  "wait longer, or download the image and give its path.").format(
+                      host=host, seconds=f"{min(timeout, deadline):g}", url=url)
     try:
         request = urllib.request.Request(url, headers=_HEADERS)
         with urllib.request.urlopen(request, timeout=min(timeout, deadline)) as response:
@@ -78,24 +84,32 @@ def download(url: str, timeout: float | None = None, deadline: float | None = No
                 raise http.client.IncompleteRead(data, length - len(data))
             return Download(data, response.headers.get("Content-Type", ""))
     except http.client.IncompleteRead as error:
-        expected = f"{len(error.partial) + error.expected:,}" if error.expected is not None else "more"
-        raise ImageError(f"the download of {url} was cut short: {len(error.partial):,} of {expected} bytes "
-                         f"arrived. Try again, or download the image in a browser and give its path.") from None
+        received = f"{len(error.partial):,}"
+        if error.expected is None:
+            message = _("the download of {url} was cut short: {received} of more bytes arrived. Try again, or download "
+                        "the image in a browser and give its path.").format(url=url, received=received)
+        else:
+            message = _("the download of {url} was cut short: {received} of {expected} bytes arrived. Try again, or "
+                        "download the image in a browser and give its path.").format(
+                            url=url, received=received, expected=f"{len(error.partial) + error.expected:,}")
+        raise ImageError(message) from None
     except urllib.error.HTTPError as error:
-        hint = " Check the address (copy it again from the browser)." if error.code in (403, 404, 410) else ""
-        raise ImageError(f"the server answered {error.code} {error.reason} for {url}.{hint}") from None
+        hint = _(" Check the address (copy it again from the browser).") if error.code in (403, 404, 410) else ""
+        raise ImageError(_("the server answered {code} {reason} for {url}.{hint}").format(
+            code=error.code, reason=error.reason, url=url, hint=hint)) from None
     except (TimeoutError, socket.timeout):
         raise ImageError(no_answer) from None
     except urllib.error.URLError as error:
         reason = error.reason
         if isinstance(reason, (TimeoutError, socket.timeout)):
             raise ImageError(no_answer) from None
-        raise ImageError(f"cannot reach {host} to download {url} ({getattr(reason, 'strerror', None) or reason}): "
-                         f"is this machine offline? Without a network, download the image elsewhere and give "
-                         f"its path, or use a bundled photo (cat, astronaut ...).") from None
+        raise ImageError(_("cannot reach {host} to download {url} ({reason}): is this machine offline? Without a "
+                           "network, download the image elsewhere and give its path, or use a bundled photo (cat, "
+                           "astronaut ...).").format(host=host, url=url,
+                                                     reason=getattr(reason, "strerror", None) or reason)) from None
     except (OSError, http.client.HTTPException) as error:  # a connection reset, a broken answer
-        raise ImageError(f"the download of {url} failed ({error}). Try again, or download the image and give its "
-                         f"path.") from None
+        raise ImageError(_("the download of {url} failed ({error}). Try again, or download the image and give its "
+                           "path.").format(url=url, error=error)) from None
 
 
 def _read(response, url: str, max_bytes: int, until: float, deadline: float) -> bytes:
@@ -106,17 +120,21 @@ def _read(response, url: str, max_bytes: int, until: float, deadline: float) -> 
         if received > max_bytes:
             raise ImageError(_too_large(url, max_bytes))
         if time.monotonic() > until:
-            raise ImageError(f"the download of {url} took more than {deadline:g} s ({received:,} bytes had "
-                             f"arrived): the server is too slow. Try again later, set NSTLIB_DOWNLOAD_DEADLINE to "
-                             f"allow longer, or download the image in a browser and give its path.")
+            raise ImageError(_("the download of {url} took more than {seconds} s ({received} bytes had arrived): the "
+                               "server is too slow. Try again later, set NSTLIB_DOWNLOAD_DEADLINE to allow longer, or "
+                               "download the image in a browser and give its path.").format(
+                                   url=url, seconds=f"{deadline:g}", received=f"{received:,}"))
         chunks.append(chunk)
     return b"".join(chunks)
 
 
 def _too_large(url: str, max_bytes: int, length: int | None = None) -> str:
-    size = f"{length / 1e6:.1f} MB, more than" if length is not None else "more than"
-    return (f"{url} is {size} the {max_bytes / 1e6:g} MB nstlib downloads. Download a smaller version, or set "
-            f"NSTLIB_MAX_DOWNLOAD_MB higher.")
+    limit = f"{max_bytes / 1e6:g}"
+    if length is None:
+        return _("{url} is more than the {limit} MB nstlib downloads. Download a smaller version, or set "
+                 "NSTLIB_MAX_DOWNLOAD_MB higher.").format(url=url, limit=limit)
+    return _("{url} is {size} MB, more than the {limit} MB nstlib downloads. Download a smaller version, or set "
+             "NSTLIB_MAX_DOWNLOAD_MB higher.").format(url=url, size=f"{length / 1e6:.1f}", limit=limit)
 
 
 def keep(url: str, data: bytes, fmt: str) -> Path:
@@ -126,6 +144,6 @@ def keep(url: str, data: bytes, fmt: str) -> Path:
         with outputs.replacing(target) as partial:
             partial.write_bytes(data)
     except UsageError as error:
-        raise ImageError(f"the downloaded image could not be kept: {error}. NSTLIB_HOME must be a folder you can "
-                         f"write to (now {config.home()})") from None
+        raise ImageError(_("the downloaded image could not be kept: {error}. NSTLIB_HOME must be a folder you can "
+                           "write to (now {home})").format(error=error, home=config.home())) from None
     return target

@@ -16,7 +16,7 @@ NOTEBOOK = "06_style_studio.ipynb"
 
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory):
-    env = {"NSTLIB_SMOKE": "1", "NSTLIB_INTERACTIVE": "1"}
+    env = {"NSTLIB_SMOKE": "1", "NSTLIB_INTERACTIVE": "1", "NSTLIB_LANG": "en"}  # the test clicks English labels
     with lesson_in_lab(tmp_path_factory.mktemp("lab"), NOTEBOOK, env) as address:
         yield address
 
