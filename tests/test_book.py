@@ -342,6 +342,11 @@ def test_the_weights_come_from_what_the_lesson_printed():
                                            "imagenet-vgg19: torchvision VGG19"]
     only_report = executed_lesson(["device: cpu\nweights: offline-vgg16: offline pack (/root/x.pth)\n"])
     assert build_book.weights_used(only_report) == ["offline-vgg16: offline pack"]
+    korean = executed_lesson(["장치: cpu\n가중치: offline-vgg16: offline pack (/root/x.pth)\n"],
+                             ["nstlib 가중치: imagenet-vgg19: torchvision VGG19 (/tmp/t/vgg19.pth)\n"])
+    assert build_book.weights_used(korean) == ["imagenet-vgg19: torchvision VGG19"], "a Korean run says it in Korean"
+    assert build_book.weights_used(executed_lesson(["가중치: offline-vgg16: offline pack\n"])) == [
+        "offline-vgg16: offline pack"]
 
 
 def test_the_measured_here_note_names_weights_machine_and_date():

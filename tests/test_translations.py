@@ -125,6 +125,19 @@ def test_an_edition_translates_the_prose_and_copies_the_code_with_one_line_that_
     assert nb.cells[2].source == "Some prose.", "the English lesson is not touched"
 
 
+def test_an_edition_leaves_the_comparison_of_english_output_to_the_english_lesson():
+    nb = fake_lesson_with_setup()
+    checked = nbformat.v4.new_code_cell("describe(x)")
+    checked.id = "checked0"
+    checked.metadata["tags"] = [translate.CHECKED]
+    checked.outputs = [nbformat.v4.new_output("stream", name="stdout", text="64 channels\n")]
+    nb.cells.append(checked)
+    out = translate.edition(nb, catalogue(nb, cell0="# 9강", cell1="산문."), "ko")
+    assert out.cells[-1].source == "describe(x)" and out.cells[-1].outputs == []
+    assert translate.CHECKED not in out.cells[-1].metadata.get("tags", [])
+    assert nb.cells[-1].outputs and nb.cells[-1].metadata["tags"] == [translate.CHECKED]
+
+
 def test_an_edition_is_refused_while_a_translation_is_stale():
     nb = fake_lesson_with_setup()
     done = catalogue(nb, cell0="# 9강: 가짜", cell1="산문.")

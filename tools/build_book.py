@@ -264,16 +264,24 @@ def machine() -> str:
 def weights_used(nb) -> list[str]:
     """The weights a run used, as nstlib printed them: each distinct ``nstlib weights: ...`` line, else the
     ``weights:`` line of the setup cell's report."""
+    from nstlib import i18n
+
+    # The two lines' openings in every language nstlib speaks ("nstlib weights: ", "nstlib 가중치: ", ...).
+    printed = tuple(i18n.catalogue(code).gettext("nstlib weights: {summary}").split("{")[0] for code in LANGUAGES)
+    report = tuple(i18n.catalogue(code).gettext("weights: {label}").split("{")[0] for code in LANGUAGES)
     found, reported = [], []
     for cell in nb.cells:
         if cell.cell_type != "code":
             continue
         text = "".join(o.get("text", "") for o in cell.get("outputs", []) if o.get("output_type") == "stream")
         for line in text.splitlines():
-            if line.startswith("nstlib weights: ") and line[16:].strip() not in found:
-                found.append(line[16:].strip())
-            elif line.startswith("weights: ") and not reported:
-                reported.append(line[9:].strip())
+            opening = next((p for p in printed if line.startswith(p)), None)
+            if opening and line[len(opening):].strip() not in found:
+                found.append(line[len(opening):].strip())
+            elif not opening and not reported:
+                opening = next((p for p in report if line.startswith(p)), None)
+                if opening:
+                    reported.append(line[len(opening):].strip())
     # Where a weights file lies on the machine that built the site means nothing to its readers.
     shown = [re.sub(r"\s*\((?:/|~|[A-Za-z]:\\)[^)]*\)", "", line) for line in found or reported]
     return list(dict.fromkeys(shown))

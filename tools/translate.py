@@ -19,6 +19,7 @@ updated: stale text never ships silently.
 ``build`` writes each lesson of the edition from its English lesson: every markdown cell is its translation
 (with its links one folder deeper), every code cell is copied byte for byte, except that the setup cell gains one
 line after ``import nstlib`` choosing the language; cell ids, tags and slide metadata are the English cells'.
+The few cells whose committed output nbval compares keep it only in English (their output is English).
 It refuses while any translation is missing or stale. ``tests/test_translations.py`` fails when the committed
 notebooks/ko/ differs from what ``build`` writes, so the editions never drift.
 
@@ -121,6 +122,8 @@ def accept(language: str, lesson_prefix: str, cell_ids) -> None:
                                                 encoding="utf-8")
 
 
+#: The tag of the cells whose committed output nbval compares (the English lessons keep them).
+CHECKED = "nbval-check-output"
 #: The line the setup cell of an edition gains after ``import nstlib``.
 LANGUAGE_LINE = 'nstlib.i18n.set_language("{language}")  # this edition\'s language for figures, messages and feedback'
 
@@ -145,6 +148,14 @@ def edition(nb, catalogue: dict, language: str):
     for cell in out.cells:
         if cell.cell_type == "markdown":
             cell.source = one_folder_deeper(catalogue["cells"][cell.id]["text"])
+    for cell in out.cells:
+        tags = cell.metadata.get("tags", [])
+        if cell.cell_type == "code" and CHECKED in tags:
+            # The English run's output, which nbval compares, is English; the English lesson checks it.
+            cell.outputs, cell.execution_count = [], None
+            cell.metadata["tags"] = [t for t in tags if t != CHECKED]
+            if not cell.metadata["tags"]:
+                del cell.metadata["tags"]
     setup = next(c for c in out.cells if c.cell_type == "code")
     lines = setup.source.split("\n")
     if "import nstlib" not in lines:
