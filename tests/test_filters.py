@@ -191,11 +191,19 @@ def test_visualize_refuses_a_bad_scale_range(random_c31, scale):
         Fl.visualize(random_c31, "conv3_1", [0], size=32, steps=1, scale=scale, progress=False)
 
 
+@pytest.mark.parametrize(("shown_at", "message"), [(8, "shown_at=8 is too small"),
+                                                    ("big", "shown_at= must be a whole number")])
+def test_across_sizes_refuses_a_size_the_network_cannot_see(random_c31, shown_at, message):
+    with pytest.raises(UsageError, match=message):
+        Fl.across_sizes(random_c31, "conv3_1", 0, size=32, shown_at=shown_at, steps=1, progress=False)
+
+
 @pytest.fixture(scope="module")
 def offline_c31():
     return models.vgg("vgg16", "offline", last_layer="conv3_1", verbose=False)
 
 
+@pytest.mark.slow
 def test_the_defaults_make_patterns_that_hold_at_another_size_better_than_the_pixel_grid_settings(offline_c31):
     # Made at 48 px, shown at twice the size: the pixel-grid settings tuned the pattern to its own grid.
     check = Fl.across_sizes(offline_c31, "conv3_1", 7, size=48, shown_at=96, steps=60, progress=False)
@@ -206,6 +214,7 @@ def test_the_defaults_make_patterns_that_hold_at_another_size_better_than_the_pi
     assert len(fig.axes) == 6
 
 
+@pytest.mark.slow
 def test_the_defaults_keep_patterns_off_the_colour_rails(offline_c31):
     r = Fl.visualize(offline_c31, "conv3_1", [7, 12], size=64, steps=60, progress=False)
     old = Fl.visualize(offline_c31, "conv3_1", [7, 12], Fl.PIXEL_GRID, size=64, steps=60, progress=False)
