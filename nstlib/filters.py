@@ -29,6 +29,7 @@ from . import images as image_io  # ``images`` is the name of the image batches 
 from .core.layers import CHANNELS, check_layers
 from .core.precision import amp_dtype, runnable
 from .core.records import Rows
+from .i18n import _
 from .settings import Settings, check_at_least, refuse, settings_with
 
 # ------------------------------------------------------------------------------------------- the objective
@@ -211,7 +212,7 @@ class FourierImage(torch.nn.Module):
 def affine(x: torch.Tensor, scale, angle, tx, ty, padding_mode: str = "border") -> torch.Tensor:
     """Scale, rotate (radians) and shift (pixels) each image of a batch about its centre, in one bilinear
     resampling. Each parameter is a number or an (N,) tensor; all zeros and scale 1 give ``x`` back."""
-    n, _, h, w = x.shape
+    n, (h, w) = x.shape[0], x.shape[-2:]
 
     def per_image(v):
         return torch.as_tensor(v, device=x.device, dtype=x.dtype).expand(n)
@@ -424,7 +425,7 @@ def _run_stage(run: _Ascent, shape: tuple, n_steps: int) -> bool:
     run.fourier = _stage_image(run, shape)
     opt = torch.optim.AdamW(run.fourier.parameters(), lr=run.settings.lr, weight_decay=run.settings.weight_decay)
     warm_up = torch.optim.lr_scheduler.LambdaLR(opt, _warm_up)
-    for _ in range(n_steps):
+    for _step in range(n_steps):
         img = _ascent_step(run, opt, warm_up)
         if run.settings.callback is not None:
             run.settings.callback(run.done - 1, img.detach())
@@ -498,9 +499,24 @@ class AcrossSizes:
     maps: dict  # label -> (response at size, response at shown_at), each (h, w)
     scores: dict  # label -> (robust score at size, at shown_at)
 
+    def kept(self) -> dict:
+        """label -> the share of its robust score the pattern keeps at ``shown_at`` px (None where the score
+        at its own size is not above 0, so that no share can be taken of it)."""
+        return {label: there / here if here > 0 else None for label, (here, there) in self.scores.items()}
+
     def __str__(self) -> str:
-        return "\n".join(f"{label}: robust score {a:.0f} at {self.size} px, {b:.0f} at {self.shown_at} px "
-                         f"({b / a:.0%} kept)" for label, (a, b) in self.scores.items())
+        kept = self.kept()
+        lines = [_("{label}: robust score {here} at {size} px, {there} at {shown_at} px ({kept} kept)").format(
+            label=label, here=f"{here:.0f}", size=self.size, there=f"{there:.0f}", shown_at=self.shown_at,
+            kept=_share(kept[label])) for label, (here, there) in self.scores.items()]
+        shares = {label: share for label, share in kept.items() if share is not None}
+        if len(shares) > 1 and max(shares.values()) - min(shares.values()) < 0.01:  # equal as printed
+            lines.append(_("The patterns keep about the same share of their score at {shown_at} px.").format(
+                shown_at=self.shown_at))
+        elif len(shares) > 1:
+            lines.append(_("The pattern that keeps more of its score at {shown_at} px: {label}.").format(
+                shown_at=self.shown_at, label=max(shares, key=shares.get)))
+        return "\n".join(lines)
 
     def show(self, size: float = 3.6):
         """One row per setting: the pattern, then its filter's response (ReLU) at both sizes, on one scale."""
@@ -510,22 +526,28 @@ class AcrossSizes:
 
         fig, axes = plt.subplots(len(self.patterns), 3, figsize=(3 * size + 1.5, size * len(self.patterns)),
                                  squeeze=False)
+        kept = self.kept()
         for row, label in zip(axes, self.patterns):
             maps = [m.clamp(min=0).cpu().float() for m in self.maps[label]]
             top = max(float(m.max()) for m in maps) or 1.0
             row[0].imshow(as_display_array(self.patterns[label][0]))
             row[0].set_ylabel(label, fontsize=15)
-            (a, b) = self.scores[label]
-            row[0].set_title(f"made at {self.size} px")
-            for ax, m, px, score in zip(row[1:], maps, (self.size, self.shown_at), (a, b)):
+            row[0].set_title(_("made at {size} px").format(size=self.size))
+            for ax, m, px, score in zip(row[1:], maps, (self.size, self.shown_at), self.scores[label]):
                 ax.imshow(m.numpy(), cmap="magma", vmin=0, vmax=top)
-                ax.set_title(f"seen at {px} px: {score:.0f}" + (f" ({b / a:.0%})" if px == self.shown_at else ""))
+                title = _("seen at {size} px: {score}").format(size=px, score=f"{score:.0f}")
+                ax.set_title(title + (f" ({_share(kept[label])})" if px == self.shown_at else ""))
             for ax in row:
                 ax.set_xticks([])
                 ax.set_yticks([])
-        fig.suptitle(f"{self.layer} filter {self.channel}: response to its pattern (robust score)", fontsize=16)
+        fig.suptitle(_("{layer} filter {channel}: its response to its pattern (robust score)").format(
+            layer=self.layer, channel=self.channel), fontsize=16)
         fig.tight_layout()
         return fig
+
+
+def _share(value) -> str:
+    return "-" if value is None else f"{value:.0%}"
 
 
 def across_sizes(model, layer: str, channel: int, size: int = 128, shown_at: int = 224, settings=None,
@@ -536,7 +558,7 @@ def across_sizes(model, layer: str, channel: int, size: int = 128, shown_at: int
     (``steps=100``)."""
     (channel,) = check_channels(model, layer, [channel])
     shown_at = image_io.check_size(shown_at, option="shown_at")  # capped at NSTLIB_MAX_SIZE, like every size
-    settings = settings or {"before: pixel-grid settings": PIXEL_GRID, "now: the defaults": VisualizeSettings()}
+    settings = settings or {_("before: pixel-grid settings"): PIXEL_GRID, _("now: the defaults"): VisualizeSettings()}
     patterns, maps, scores = {}, {}, {}
     for label, chosen in settings.items():
         image = visualize(model, layer, [channel], chosen, **{"size": size, **overrides}).images
@@ -567,7 +589,7 @@ def dream(model, image: torch.Tensor, layer: str, steps: int = 10, lr: float = 0
     try:
         for size in sizes:
             x = F.interpolate(x, size=size, mode="bicubic", align_corners=False).clamp(0, 1)
-            for _ in range(steps):
+            for _step in range(steps):
                 dy, dx = (int(v) for v in torch.randint(-jitter, jitter + 1, (2,)))
                 shifted = torch.roll(x, (dy, dx), (2, 3)).requires_grad_(True)
                 score = model.extract(shifted, [layer])[layer].clamp(min=0).pow(2).mean()
