@@ -111,7 +111,9 @@ chromium:
 
 test: lint unit notebooks colab-check book-smoke e2e
 
+# The benchmarks; the `bench` extra adds lucent, which bench_filters_lucent.py compares lesson 2 with.
 bench: setup
+	$(BIN)/python -m pip install --quiet -e ".[bench]"
 	for script in benchmarks/bench_*.py; do $(BIN)/python $$script || exit 1; done
 
 # Small PNGs for the README, made by the project's own commands.

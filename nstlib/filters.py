@@ -8,8 +8,10 @@ averages the objective over small seeded shifts, scales and rotations: the score
 pixel-exact noise. ``naive_ascent`` is the plain loop the lesson starts from (Adam on raw pixels); ``visualize``
 is the robust version after Olah et al. (2017) and lucid/lucent: the image lives in a decorrelated-colour,
 1/f-scaled Fourier space, each step sees a randomly jittered, scaled and rotated copy, and many filters are
-optimised at once as one batch. ``dream`` is the DeepDream-style variant on a photo. Both loops keep the
-caller's device and dtype and leave no hook behind (``model.extract`` is used, no hooks at all).
+optimised at once as one batch. Each step zooms by a random factor from 0.4 to 2.5, so a pattern holds at
+any size rather than on the one pixel grid it was made on (``across_sizes`` shows the difference).
+``dream`` is the DeepDream-style variant on a photo. Both loops keep the caller's device and dtype and leave
+no hook behind (``model.extract`` is used, no hooks at all).
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import torch
 import torch.nn.functional as F
@@ -28,7 +30,7 @@ from .core.layers import CHANNELS, check_layers
 from .core.precision import amp_dtype, runnable
 from .core.records import Rows
 from .i18n import _
-from .settings import Settings, check_at_least, settings_with
+from .settings import Settings, check_at_least, refuse, settings_with
 
 # ------------------------------------------------------------------------------------------- the objective
 
@@ -228,6 +230,9 @@ def random_affine(x: torch.Tensor, pad: int = 12, jitter: int = 8, scale=(0.9, 1
     """Transformation robustness in one resampling: pad with grey, then a random shift, scale and rotation
     per image (each image of the batch gets its own). The pattern must survive all of them, so the
     optimiser cannot rely on pixel-exact noise.
+
+    The scale is drawn log-uniformly from ``scale`` (zooming in by 2 is as likely as zooming out by 2). A
+    zoom-in shows only part of the image, so the shift then reaches far enough for any part to be seen.
     """
     n = x.shape[0]
     if pad:
@@ -237,9 +242,10 @@ def random_affine(x: torch.Tensor, pad: int = 12, jitter: int = 8, scale=(0.9, 1
     def uniform(lo, hi):
         return lo + (hi - lo) * torch.rand(n, generator=generator, device=dev, dtype=dt)
 
-    s = uniform(*scale)
+    s = torch.exp(uniform(math.log(scale[0]), math.log(scale[1])))
     a = uniform(-degrees, degrees) * (math.pi / 180)
-    tx, ty = uniform(-jitter, jitter), uniform(-jitter, jitter)
+    reach = torch.clamp((1 - 1 / s) * (min(x.shape[-2:]) / 2), min=jitter)
+    tx, ty = uniform(-1, 1) * reach, uniform(-1, 1) * reach
     return affine(x, s, a, tx, ty)
 
 
@@ -291,13 +297,16 @@ class VisualizeSettings(Settings):
     amp: 'auto' runs the network in bf16 where the device does it natively (``precision.runnable``), 'off'
         in the model's own dtype. The image and the objective stay fp32.
     lr: Adam's step in the Fourier space, reached after ``WARM_UP_STEPS`` steps of linear warm-up (the
-        first steps' directions are mostly noise). Measured at 64 and 128 px over 200 steps: 0.3 reaches
-        higher objectives than 0.1 at conv3_1, conv4_1 and conv5_1, and 0.6 is no better.
+        first steps' directions are mostly noise).
     weight_decay: AdamW's decay of the Fourier coefficients towards grey, a prior that keeps contrast finite.
         Without it the sigmoid saturates: its flat ends give tiny gradients that Adam scales back up, so
-        pixels run to 0 or 1 and stay there. Measured at conv3_1, 128 px, 200 steps: 31 % of the values at
-        the rails with 0, 5 % with 0.03 (robust objective 243 and 229), 2 % with 0.08 (200).
+        pixels run to 0 or 1 and stay there. With Adam's normalised steps each coefficient settles where the
+        decay balances a full step, near 1 / weight_decay, so this caps the contrast whatever the step count.
     pad: grey border (pixels) added before each step's random shift, scale and rotation.
+    scale: the range of each step's random zoom, drawn log-uniformly. A pattern seen only at about its own
+        size (the old 0.9 to 1.1) gets tuned to the pixel grid it is made on and loses most of its score when
+        shown larger or smaller; seen at every zoom in the range, it has to be what the filter looks for at
+        any size. ``PIXEL_GRID`` holds the old settings; ``benchmarks/bench_filters_lucent.py`` measures both.
     steps are optimiser steps; Adam evaluates the network once per step (forward and backward).
     """
 
@@ -313,13 +322,28 @@ class VisualizeSettings(Settings):
     target: float | None = None
     check_every: int = 10
     amp: str = "auto"
-    weight_decay: float = 0.03
+    weight_decay: float = 0.08
     pad: int = 12
+    scale: tuple = (0.4, 2.5)
 
     def validated(self) -> VisualizeSettings:
-        """The settings, checked: a bad value is a ``UsageError`` that names it."""
+        """The settings, checked: a bad value is a ``UsageError`` that names it. The copy's scale is a pair of
+        floats."""
         check_at_least(self, {"steps": 0, "check_every": 1, "pad": 0})
-        return self
+        lo, hi = _scale_range(self.scale)
+        return replace(self, scale=(lo, hi))
+
+
+def _scale_range(value) -> tuple[float, float]:
+    """``scale`` as (smallest, largest) zoom, 0 < smallest <= largest, else the ``UsageError`` that says so."""
+    try:
+        lo, hi = (float(v) for v in value)
+    except (TypeError, ValueError):
+        lo = hi = math.nan
+    if not 0 < lo <= hi:  # NaN fails too
+        refuse("scale", f"must be a (smallest, largest) zoom with 0 < smallest <= largest, got {value!r}; e.g. "
+                        f"(0.5, 2.0), or (0.9, 1.1) for the old pixel-grid range")
+    return lo, hi
 
 
 def visualize(model, layer: str, channels, settings: VisualizeSettings | None = None, **overrides) -> Result:
@@ -414,7 +438,7 @@ def _ascent_step(run: _Ascent, opt, warm_up) -> torch.Tensor:
     """One step up each filter's mean activation on a randomly moved copy of the images; returns the images."""
     s, fourier = run.settings, run.fourier
     img = fourier.image()
-    seen = random_affine(img, pad=s.pad, generator=run.generator) if s.transforms else img
+    seen = random_affine(img, pad=s.pad, scale=s.scale, generator=run.generator) if s.transforms else img
     acts = run.net.extract(seen.contiguous(memory_format=run.layout), [run.layer])[run.layer]
     score = filter_means(acts.to(run.dtype), run.channels)
     (grad,) = torch.autograd.grad(-score.sum(), fourier.spectrum)
@@ -454,6 +478,96 @@ def _octave_plan(steps: int, octaves: int, h: int, w: int):
     coarse = steps // 2
     per = [coarse // (octaves - 1)] * (octaves - 1)
     return list(zip(sizes, per + [steps - sum(per)]))
+
+
+#: The settings lesson 2 used before its patterns were made to hold across sizes: each step zoomed only 0.9 to
+#: 1.1, so every pattern was tuned to the one pixel grid it was made on. ``across_sizes`` compares them with
+#: the defaults; pass them as ``visualize(model, layer, channels, PIXEL_GRID, size=...)``.
+PIXEL_GRID = VisualizeSettings(scale=(0.9, 1.1), lr=0.3, weight_decay=0.03)
+
+
+@dataclass
+class AcrossSizes:
+    """One filter's pattern made at ``size`` px with each of several settings, and how its filter responds to
+    it there and resized (bilinear) to ``shown_at`` px. ``scores[label]`` is the robust objective at both."""
+
+    layer: str
+    channel: int
+    size: int
+    shown_at: int
+    patterns: dict  # label -> (1, 3, size, size)
+    maps: dict  # label -> (response at size, response at shown_at), each (h, w)
+    scores: dict  # label -> (robust score at size, at shown_at)
+
+    def kept(self) -> dict:
+        """label -> the share of its robust score the pattern keeps at ``shown_at`` px (None where the score
+        at its own size is not above 0, so that no share can be taken of it)."""
+        return {label: there / here if here > 0 else None for label, (here, there) in self.scores.items()}
+
+    def __str__(self) -> str:
+        kept = self.kept()
+        lines = [_("{label}: robust score {here} at {size} px, {there} at {shown_at} px ({kept} kept)").format(
+            label=label, here=f"{here:.0f}", size=self.size, there=f"{there:.0f}", shown_at=self.shown_at,
+            kept=_share(kept[label])) for label, (here, there) in self.scores.items()]
+        shares = {label: share for label, share in kept.items() if share is not None}
+        if len(shares) > 1 and max(shares.values()) - min(shares.values()) < 0.01:  # equal as printed
+            lines.append(_("The patterns keep about the same share of their score at {shown_at} px.").format(
+                shown_at=self.shown_at))
+        elif len(shares) > 1:
+            lines.append(_("The pattern that keeps more of its score at {shown_at} px: {label}.").format(
+                shown_at=self.shown_at, label=max(shares, key=shares.get)))
+        return "\n".join(lines)
+
+    def show(self, size: float = 3.6):
+        """One row per setting: the pattern, then its filter's response (ReLU) at both sizes, on one scale."""
+        import matplotlib.pyplot as plt
+
+        from .plotting import as_display_array
+
+        fig, axes = plt.subplots(len(self.patterns), 3, figsize=(3 * size + 1.5, size * len(self.patterns)),
+                                 squeeze=False)
+        kept = self.kept()
+        for row, label in zip(axes, self.patterns):
+            maps = [m.clamp(min=0).cpu().float() for m in self.maps[label]]
+            top = max(float(m.max()) for m in maps) or 1.0
+            row[0].imshow(as_display_array(self.patterns[label][0]))
+            row[0].set_ylabel(label, fontsize=15)
+            row[0].set_title(_("made at {size} px").format(size=self.size))
+            for ax, m, px, score in zip(row[1:], maps, (self.size, self.shown_at), self.scores[label]):
+                ax.imshow(m.numpy(), cmap="magma", vmin=0, vmax=top)
+                title = _("seen at {size} px: {score}").format(size=px, score=f"{score:.0f}")
+                ax.set_title(title + (f" ({_share(kept[label])})" if px == self.shown_at else ""))
+            for ax in row:
+                ax.set_xticks([])
+                ax.set_yticks([])
+        fig.suptitle(_("{layer} filter {channel}: its response to its pattern (robust score)").format(
+            layer=self.layer, channel=self.channel), fontsize=16)
+        fig.tight_layout()
+        return fig
+
+
+def _share(value) -> str:
+    return "-" if value is None else f"{value:.0%}"
+
+
+def across_sizes(model, layer: str, channel: int, size: int = 128, shown_at: int = 224, settings=None,
+                 **overrides) -> AcrossSizes:
+    """Make one filter's pattern at ``size`` px with the pixel-grid settings and with the defaults, then show each
+    to the filter at ``size`` and resized to ``shown_at``: a feature visualisation should not depend on the
+    pixel grid it was made on. ``settings``: {label: VisualizeSettings}; ``overrides`` apply to all of them
+    (``steps=100``)."""
+    (channel,) = check_channels(model, layer, [channel])
+    shown_at = image_io.check_size(shown_at, option="shown_at")  # capped at NSTLIB_MAX_SIZE, like every size
+    settings = settings or {_("before: pixel-grid settings"): PIXEL_GRID, _("now: the defaults"): VisualizeSettings()}
+    patterns, maps, scores = {}, {}, {}
+    for label, chosen in settings.items():
+        image = visualize(model, layer, [channel], chosen, **{"size": size, **overrides}).images
+        big = F.interpolate(image, size=(shown_at, shown_at), mode="bilinear", align_corners=False).clamp(0, 1)
+        patterns[label] = image
+        with torch.no_grad():
+            maps[label] = tuple(model.extract(x, [layer])[layer][0, channel] for x in (image, big))
+        scores[label] = tuple(robust_objective(model, x, layer, [channel]).item() for x in (image, big))
+    return AcrossSizes(layer, channel, size, shown_at, patterns, maps, scores)
 
 
 # ------------------------------------------------------------------------------------------- beyond the anchors

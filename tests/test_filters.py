@@ -3,6 +3,7 @@ import torch
 
 from nstlib import filters as Fl
 from nstlib import hooks, images, models
+from nstlib.core.errors import UsageError
 
 
 @pytest.fixture(scope="module")
@@ -166,3 +167,56 @@ def test_robust_objective_prefers_a_pattern_to_its_pixel_shuffled_copy(offline_c
 def test_rail_share_counts_values_near_0_or_1():
     x = torch.tensor([0.0, 0.005, 0.5, 0.995, 1.0, 0.3, 0.7, 0.01]).view(1, 1, 2, 4)
     assert Fl.rail_share(x) == pytest.approx(4 / 8)
+
+
+def test_random_affine_zooms_log_uniformly_and_a_zoom_in_can_see_any_part():
+    x = torch.zeros(64, 1, 32, 32)
+    x[..., 16:] = 1.0  # dark left half, bright right half
+    g = torch.Generator().manual_seed(0)
+    zoomed = Fl.random_affine(x, pad=0, jitter=0, scale=(2.0, 2.0), degrees=0.0, generator=g)
+    means = zoomed.mean(dim=(1, 2, 3))
+    # a 2x zoom sees half the image; shifted far enough, it sees the dark half alone or the bright half alone
+    assert means.min() < 0.1 and means.max() > 0.9, (means.min(), means.max())
+    # log-uniform: zooming in by up to 2 is as likely as zooming out by up to 2 (a grey square shrinks or grows)
+    square = torch.zeros(400, 1, 33, 33)
+    square[..., 8:25, 8:25] = 1.0
+    area = Fl.random_affine(square, pad=0, jitter=0, scale=(0.5, 2.0), degrees=0.0, generator=g).mean(dim=(1, 2, 3))
+    grew, shrank = (area > square[0].mean() * 1.2).float().mean(), (area < square[0].mean() / 1.2).float().mean()
+    assert abs(grew - shrank) < 0.15, (grew, shrank)
+
+
+@pytest.mark.parametrize("scale", [(2.0, 0.5), (0.0, 1.0), "big", (1.0,)])
+def test_visualize_refuses_a_bad_scale_range(random_c31, scale):
+    with pytest.raises(UsageError, match="scale"):
+        Fl.visualize(random_c31, "conv3_1", [0], size=32, steps=1, scale=scale, progress=False)
+
+
+@pytest.mark.parametrize(("shown_at", "message"), [(8, "shown_at=8 is too small"),
+                                                    ("big", "shown_at= must be a whole number")])
+def test_across_sizes_refuses_a_size_the_network_cannot_see(random_c31, shown_at, message):
+    with pytest.raises(UsageError, match=message):
+        Fl.across_sizes(random_c31, "conv3_1", 0, size=32, shown_at=shown_at, steps=1, progress=False)
+
+
+@pytest.fixture(scope="module")
+def offline_c31():
+    return models.vgg("vgg16", "offline", last_layer="conv3_1", verbose=False)
+
+
+@pytest.mark.slow
+def test_the_defaults_make_patterns_that_hold_at_another_size_better_than_the_pixel_grid_settings(offline_c31):
+    # Made at 48 px, shown at twice the size: the pixel-grid settings tuned the pattern to its own grid.
+    check = Fl.across_sizes(offline_c31, "conv3_1", 7, size=48, shown_at=96, steps=60, progress=False)
+    (old_here, old_there), (new_here, new_there) = check.scores.values()
+    assert new_there / new_here > old_there / old_here + 0.1, check.scores  # the share of its score it keeps
+    assert "kept" in str(check) and set(check.patterns) == set(check.maps) == set(check.scores)
+    fig = check.show()
+    assert len(fig.axes) == 6
+
+
+@pytest.mark.slow
+def test_the_defaults_keep_patterns_off_the_colour_rails(offline_c31):
+    r = Fl.visualize(offline_c31, "conv3_1", [7, 12], size=64, steps=60, progress=False)
+    old = Fl.visualize(offline_c31, "conv3_1", [7, 12], Fl.PIXEL_GRID, size=64, steps=60, progress=False)
+    assert Fl.rail_share(r.images, 0.02) <= 0.10
+    assert Fl.rail_share(r.images, 0.02) < Fl.rail_share(old.images, 0.02), "the new defaults saturate less"

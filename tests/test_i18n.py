@@ -16,7 +16,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import pytest  # noqa: E402
 import torch  # noqa: E402
 
-from nstlib import activations, cam_metrics, exercises, i18n, plotting, probe, reconstruct  # noqa: E402
+from nstlib import activations, cam_metrics, exercises, filters, i18n, plotting, probe, reconstruct  # noqa: E402
 from nstlib.core.errors import UsageError  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -214,6 +214,14 @@ def test_name_weights_in_english_is_unchanged():
     plt.close(fig)
 
 
+def test_across_sizes_figure_speaks_korean(korean):
+    fig = _across_sizes({"old": (200.0, 80.0), "new": (180.0, 171.0)}).show()
+    titles = [fig._suptitle.get_text()] + [ax.get_title() for ax in fig.axes]
+    assert all(re.search(HANGUL, title) for title in titles), titles
+    assert "40%" in fig.axes[2].get_title() and glyph_warnings(fig) == []
+    plt.close(fig)
+
+
 def test_the_live_preview_alt_text(korean):
     assert plotting.LivePicture().alt.startswith("만들어지는 그림의 실시간 미리 보기")
     assert plotting.LivePicture(alt="mine").alt == "mine"
@@ -263,6 +271,14 @@ def _blank_title(values):
     return title
 
 
+def _across_sizes(scores):
+    """A filters.AcrossSizes from data: two 8 px patterns and their filter's responses, no optimisation."""
+    g = torch.Generator().manual_seed(0)
+    patterns = {label: torch.rand(1, 3, 8, 8, generator=g) for label in scores}
+    maps = {label: (torch.randn(4, 4, generator=g), torch.randn(7, 7, generator=g)) for label in scores}
+    return filters.AcrossSizes("conv4_1", 12, 128, 224, patterns, maps, scores)
+
+
 REF = torch.rand(3, 16, 16, generator=torch.Generator().manual_seed(0))
 SENTENCES = {
     "blank_trend rising": (lambda: activations.blank_trend(_fractions([0.0, 0.1, 0.2, 0.3, 0.4, 0.5], photos=3)),
@@ -305,6 +321,17 @@ SENTENCES = {
                                                          "relu5_2": _Reconstruction(0.15)}),
                             "The pixel error grows from 0.001 at relu1_2 to 0.150 at relu5_2, but not at every layer "
                             "(not at relu5_2): deeper layers keep less of the picture overall."),
+    "across_sizes": (lambda: str(_across_sizes({"old": (200.0, 80.0), "new": (180.0, 171.0)})),
+                     "old: robust score 200 at 128 px, 80 at 224 px (40% kept)\n"
+                     "new: robust score 180 at 128 px, 171 at 224 px (95% kept)\n"
+                     "The pattern that keeps more of its score at 224 px: new."),
+    "across_sizes tie": (lambda: str(_across_sizes({"old": (200.0, 100.0), "new": (180.0, 90.5)})),
+                         "old: robust score 200 at 128 px, 100 at 224 px (50% kept)\n"
+                         "new: robust score 180 at 128 px, 90 at 224 px (50% kept)\n"
+                         "The patterns keep about the same share of their score at 224 px."),
+    "across_sizes no share": (lambda: str(_across_sizes({"old": (-3.0, 1.0), "new": (5.0, 4.0)})),
+                              "old: robust score -3 at 128 px, 1 at 224 px (- kept)\n"
+                              "new: robust score 5 at 128 px, 4 at 224 px (80% kept)"),
 }
 
 
