@@ -1,3 +1,4 @@
+import matplotlib
 import pytest
 import torch
 
@@ -11,6 +12,29 @@ def english(monkeypatch):
     yield
     monkeypatch.delenv("NSTLIB_LANG", raising=False)  # a test's own setting goes first, then the choice
     i18n.set_language(None)
+
+
+@pytest.fixture
+def korean():
+    """Korean for one test, matplotlib's settings put back afterwards."""
+    with matplotlib.rc_context():
+        i18n.set_language("ko")
+        yield
+        i18n.set_language(None)
+
+
+class ZMQInteractiveShell:
+    """What ``IPython.get_ipython()`` returns in a notebook front end (only the class name is looked at)."""
+
+
+@pytest.fixture
+def front_end(monkeypatch):
+    """A notebook front end, as far as ``widgets.interactive_available`` can tell."""
+    import IPython
+
+    for name in ("NSTLIB_SMOKE", "NSTLIB_STATIC", "NSTLIB_INTERACTIVE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setattr(IPython, "get_ipython", lambda: ZMQInteractiveShell())
 
 
 @pytest.fixture

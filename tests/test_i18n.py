@@ -26,15 +26,6 @@ sys.path.insert(0, str(ROOT / "tools"))
 import msgfmt  # noqa: E402
 
 
-@pytest.fixture
-def korean():
-    """Korean for one test, matplotlib's settings put back afterwards."""
-    with matplotlib.rc_context():
-        i18n.set_language("ko")
-        yield
-        i18n.set_language(None)
-
-
 def glyph_warnings(fig) -> list[str]:
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")

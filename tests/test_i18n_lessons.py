@@ -42,15 +42,6 @@ ROOT = Path(__file__).resolve().parents[1]
 HANGUL = re.compile("[\uac00-\ud7a3]")
 
 
-@pytest.fixture
-def korean():
-    """Korean for one test, matplotlib's settings put back afterwards."""
-    with matplotlib.rc_context():
-        i18n.set_language("ko")
-        yield
-        i18n.set_language(None)
-
-
 def _numbers(text):
     return sorted(re.findall(r"\d+(?:\.\d+)?", text))
 
@@ -153,14 +144,19 @@ FIGURES = {
 }
 
 
-@pytest.mark.parametrize("name", list(FIGURES))
-def test_figure_texts_speak_korean_and_english_is_unchanged(name):
-    make, expected = FIGURES[name]
+def _assert_korean_twin(make, expected):
+    """``make``'s texts: English exactly ``expected``; Korean each with Hangul and the same numbers."""
     english, korean = _both(make)
     assert english == expected
     for en, ko in zip(english, korean):
         assert HANGUL.search(ko), ko
         assert _numbers(ko) == _numbers(en), (en, ko)
+
+
+@pytest.mark.parametrize("name", list(FIGURES))
+def test_figure_texts_speak_korean_and_english_is_unchanged(name):
+    make, expected = FIGURES[name]
+    _assert_korean_twin(make, expected)
 
 
 def test_a_korean_figure_names_its_weights_in_korean(korean):
@@ -213,11 +209,7 @@ LINES = {
 @pytest.mark.parametrize("name", list(LINES))
 def test_printed_lines_speak_korean_with_the_same_numbers(name):
     make, expected = LINES[name]
-    english, korean = _both(make)
-    assert english == expected
-    for en, ko in zip(english, korean):
-        assert HANGUL.search(ko), ko
-        assert _numbers(ko) == _numbers(en), (en, ko)
+    _assert_korean_twin(make, expected)
 
 
 def test_the_conversion_table_lines_up_in_both_languages():
@@ -313,19 +305,6 @@ def test_a_bad_upload_names_the_file_in_korean(korean, studio):
     s.run(wait=True)
     assert s.status.value.startswith("<b>오류:</b> 올린 파일 &#x27;holiday.heic&#x27;은(는) ")
     assert "BytesIO" not in s.status.value
-
-
-class ZMQInteractiveShell:
-    """What ``IPython.get_ipython()`` returns in a notebook front end (only the class name is looked at)."""
-
-
-@pytest.fixture
-def front_end(monkeypatch):
-    import IPython
-
-    for name in ("NSTLIB_SMOKE", "NSTLIB_STATIC", "NSTLIB_INTERACTIVE"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setattr(IPython, "get_ipython", lambda: ZMQInteractiveShell())
 
 
 def _explore(capsys):

@@ -23,20 +23,6 @@ def test_explorer_renders_the_first_values_headless(monkeypatch):
     assert seen == [("conv1_1", 3)]
 
 
-class ZMQInteractiveShell:
-    """What ``IPython.get_ipython()`` returns in a notebook front end (only the class name is looked at)."""
-
-
-@pytest.fixture
-def front_end(monkeypatch):
-    """A notebook front end, as far as ``widgets.interactive_available`` can tell."""
-    import IPython
-
-    for name in ("NSTLIB_SMOKE", "NSTLIB_STATIC", "NSTLIB_INTERACTIVE"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setattr(IPython, "get_ipython", lambda: ZMQInteractiveShell())
-
-
 def test_a_notebook_front_end_is_interactive(front_end):
     assert widgets.interactive_available()
 

@@ -289,26 +289,31 @@ def weights_used(nb) -> list[str]:
 
 #: The title of the note a lesson page opens with, per edition (the browser test looks for it).
 MEASURED_HERE = {"en": "Measured here", "ko": "이 페이지를 만든 실행"}
+#: The note's words per edition: its sentence, the smoke-mode phrase, and what stands in for what was not recorded.
+MEASURED_WORDS = {
+    "en": {"text": "The outputs on this page come from one run of the lesson{mode} on {date}, with the weights "
+                   "{weights}, on {machine}. Your own run prints its own figures: they change with the weights "
+                   "and the machine.",
+           "smoke": " in smoke mode (tiny images, few steps)", "date": "an unknown date", "weights": "none printed",
+           "machine": "an unrecorded machine"},
+    "ko": {"text": "이 페이지의 출력은 {date}에{mode} 강의를 한 번 실행한 결과입니다. 가중치: {weights}. "
+                   "컴퓨터: {machine}. 여러분이 직접 실행하면 그 실행의 그림이 나옵니다. "
+                   "그림은 가중치와 컴퓨터에 따라 달라집니다.",
+           "smoke": " 스모크 모드(작은 이미지, 적은 단계)로", "date": "기록되지 않은 날짜", "weights": "출력되지 않음",
+           "machine": "기록되지 않음"},
+}
 
 
 def measured_note(nb, language: str = "en") -> str:
     """The note a lesson page opens with: what its outputs were measured with, so no one reads them as
     universal (a student's own run prints its own)."""
     run = nb.metadata.get("nstlib_run", {})
-    date, where = run.get("date"), run.get("machine")
-    if language == "ko":
-        weights = "; ".join(weights_used(nb)) or "출력되지 않음"
-        mode = " 스모크 모드(작은 이미지, 적은 단계)로" if run.get("smoke") else ""
-        return (f"```{{admonition}} {MEASURED_HERE['ko']}\n:class: measured-here\n"
-                f"이 페이지의 출력은 {date or '기록되지 않은 날짜'}에{mode} 강의를 한 번 실행한 결과입니다. 가중치: "
-                f"{weights}. 컴퓨터: {where or '기록되지 않음'}. 여러분이 직접 실행하면 그 실행의 그림이 나옵니다. "
-                "그림은 가중치와 컴퓨터에 따라 달라집니다.\n```")
-    weights = "; ".join(weights_used(nb)) or "none printed"
-    mode = " in smoke mode (tiny images, few steps)" if run.get("smoke") else ""
-    return (f"```{{admonition}} {MEASURED_HERE['en']}\n:class: measured-here\n"
-            f"The outputs on this page come from one run of the lesson{mode} on {date or 'an unknown date'}"
-            f", with the weights {weights}, on {where or 'an unrecorded machine'}. "
-            "Your own run prints its own figures: they change with the weights and the machine.\n```")
+    words = MEASURED_WORDS[language]
+    text = words["text"].format(mode=words["smoke"] if run.get("smoke") else "",
+                                date=run.get("date") or words["date"],
+                                weights="; ".join(weights_used(nb)) or words["weights"],
+                                machine=run.get("machine") or words["machine"])
+    return f"```{{admonition}} {MEASURED_HERE[language]}\n:class: measured-here\n{text}\n```"
 
 
 def tag_figures(paths: list[Path], smoke: bool, timeout: int) -> None:
