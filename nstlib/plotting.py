@@ -132,15 +132,19 @@ def show_images(images, titles=None, ncols: int | None = None, size: float = 3.5
     2D maps (feature maps, heatmaps) get their own contrast each, clipped at the 99.5th percentile, unless
     ``limits=(low, high)`` puts them all on one scale, so that their values can be compared.
     """
-    images = list(images)
-    ncols = ncols or min(len(images), 4)
-    nrows = math.ceil(len(images) / ncols)
-    fig, axes = plt.subplots(nrows, ncols, figsize=(size * ncols, size * nrows), squeeze=False)
+    arrays = [as_display_array(image) for image in images]
+    ncols = ncols or min(len(arrays), 4)
+    nrows = math.ceil(len(arrays) / ncols)
+    # Each cell as tall as the tallest picture needs (plus a title line): landscape photos leave no blank band.
+    aspect = min(max(a.shape[0] / a.shape[1] for a in arrays), 2.0)
+    title_room = 0.45 * (1 + max(str(t).count("\n") for t in titles)) if titles else 0.0
+    fig, axes = plt.subplots(nrows, ncols, figsize=(size * ncols, (size * aspect + title_room) * nrows),
+                             squeeze=False)
     for i, ax in enumerate(axes.flat):
         ax.set_axis_off()
-        if i >= len(images):
+        if i >= len(arrays):
             continue
-        array = as_display_array(images[i])
+        array = arrays[i]
         if array.ndim == 2:
             vmin, vmax = limits if limits is not None else robust_limits(array)
             ax.imshow(array, cmap=cmap or "gray", vmin=vmin, vmax=vmax)
