@@ -34,7 +34,6 @@ import time
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 
 from nstlib import env, filters, models
 from nstlib.core.layers import layer_names
@@ -82,17 +81,13 @@ def lucent_patterns(lucent, model, layer, channels, size, steps, seed=0):
     return torch.from_numpy(out[-1]).permute(0, 3, 1, 2).contiguous().to(next(model.parameters()).device)
 
 
-def resized(images, size):
-    return F.interpolate(images, size=(size, size), mode="bilinear", align_corners=False).clamp(0, 1)
-
-
 def measure(model, layer, channels, images, seconds, steps, other):
     """The numbers of one library's images: rails, raw, robust, robust at the other size, s per filter-step."""
     return {
         "rails": filters.rail_share(images, RAIL_MARGIN),
         "raw": filters.objective(model, images, layer, channels).mean().item(),
         "robust": filters.robust_objective(model, images, layer, channels).mean().item(),
-        "cross": filters.robust_objective(model, resized(images, other), layer, channels).mean().item(),
+        "cross": filters.robust_objective(model, filters.seen_at(images, other), layer, channels).mean().item(),
         "step": seconds / (steps * len(channels)),
     }
 

@@ -548,6 +548,12 @@ class AcrossSizes:
         return fig
 
 
+def seen_at(images: torch.Tensor, side: int) -> torch.Tensor:
+    """Pictures resized (bilinear) to ``side`` x ``side``, as a pattern is judged at another size: by
+    ``across_sizes`` and ``benchmarks/bench_filters_lucent.py`` alike."""
+    return F.interpolate(images, size=(side, side), mode="bilinear", align_corners=False).clamp(0, 1)
+
+
 def _share(value) -> str:
     return "-" if value is None else f"{value:.0%}"
 
@@ -564,7 +570,7 @@ def across_sizes(model, layer: str, channel: int, size: int = 128, shown_at: int
     patterns, maps, scores = {}, {}, {}
     for label, chosen in settings.items():
         image = visualize(model, layer, [channel], chosen, **{"size": size, **overrides}).images
-        big = F.interpolate(image, size=(shown_at, shown_at), mode="bilinear", align_corners=False).clamp(0, 1)
+        big = seen_at(image, shown_at)
         patterns[label] = image
         with torch.no_grad():
             maps[label] = tuple(model.extract(x, [layer])[layer][0, channel] for x in (image, big))
