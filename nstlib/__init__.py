@@ -16,9 +16,9 @@ from .config import smoke  # noqa: E402
 
 # Every public module (``tests/test_layout.py`` compares this with the files), so ``nstlib.<name>`` always works.
 _SUBMODULES = {"activations", "cam", "cam_metrics", "cli", "config", "core", "env", "exercises", "explorer", "fast",
-               "filters", "hooks", "i18n", "images", "loss_conventions", "models", "plotting", "probe", "reconstruct",
-               "scenes", "settings", "shapes_classifier", "studio", "style", "testing", "textures", "train", "weights",
-               "widgets"}
+               "filters", "hooks", "i18n", "images", "loss_conventions", "models", "palette", "plotting", "probe",
+               "reconstruct", "scenes", "settings", "shapes_classifier", "studio", "style", "testing", "textures",
+               "train", "weights", "widgets"}
 
 
 def __getattr__(name):
