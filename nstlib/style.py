@@ -15,7 +15,7 @@ So the default weights work for everyone. Lesson 4 maps the tutorials' weights o
 Speed on a CPU comes from doing less work per step: the network truncated after the deepest layer used,
 its weights cast once to bf16 and stored channels-last where the CPU does bf16 natively (losses still
 accumulated in fp32), Gram matrices computed in the features' own layout with a one-product backward, and
-targets computed once per scale. Coarse-to-fine scales pay from 512 px up (``auto_scales``).
+targets computed once per scale. Coarse-to-fine scales are used only at the largest size (``auto_scales``).
 ``stylize`` reports progress, can preview in a notebook, and returns the best image so far on Ctrl-C or
 when the loss turns NaN or explodes.
 """
@@ -390,20 +390,26 @@ def scale_sizes(size: int, scales: int, min_side: int, aspect: float) -> list[in
 
 
 #: From this size up, ``scales='auto'`` adds a half-size scale (``auto_scales`` says why).
-COARSE_TO_FINE_FROM = 512
+COARSE_TO_FINE_FROM = 1024
 
 
 def auto_scales(size: int) -> int:
-    """Scales for ``scales='auto'``: one below ``COARSE_TO_FINE_FROM``, where the upsampled picture of a
-    half-size scale lacks too much of the fine strokes relu1_1 and relu2_1 ask for; two from there up, where
-    the cheap coarse steps win. ``benchmarks/bench_style.py --size N`` measures time to equal loss at a size."""
+    """Scales for ``scales='auto'``: one below ``COARSE_TO_FINE_FROM``, two from there up.
+
+    A half-size start only pays if its result, upsampled, is already a good full-size picture. Measured on the
+    offline VGG16 pack with 80 half-size steps: for the cat and the strokes the upsampled start scores worse at
+    full size than the photo itself (about 3x the photo's loss at 512 px, 2.3x at 1024 px: the deep layers
+    answer strongly to speckle blown up to twice its size), and at 512 px one scale reached the two-scale run's
+    final loss in less time on all three pairs of ``benchmarks/bench_style.py --quality``. For Grace Hopper
+    with the waves the start beats the photo from 768 px up, so the half-size start is kept at the largest
+    size, where it also saves memory. With other weights this can differ: ``scales=2`` tries it."""
     return 1 if size < COARSE_TO_FINE_FROM else 2
 
 
 def split_steps(steps: int, n: int, shares=None) -> list[int]:
     """Steps per scale, coarsest first. Coarse steps are cheap, but the features are not scale-invariant,
     so an upsampled result still needs many full-size steps: at 512 px a fifth of the steps at half size
-    beat 40 % (``auto_scales`` has the timings). The three-scale split follows that, unmeasured."""
+    beat 40 % (measured when 512 px still ran two scales). The three-scale split follows that, unmeasured."""
     shares = shares or {1: [1.0], 2: [0.2, 0.8], 3: [0.1, 0.2, 0.7]}.get(n, [1.0 / n] * n)
     if len(shares) != n:
         raise ValueError(f"scale_shares needs {n} numbers, one per scale, got {list(shares)}")

@@ -76,8 +76,8 @@ def test_bf16_channels_last_gram_stays_close_to_fp32():
     assert float(style.relative_error(low, style.gram(f))) < 1e-4
 
 
-def test_scales_auto_is_one_below_512_px_and_bad_scales_are_refused(pictures, model):
-    assert style.auto_scales(384) == 1 and style.auto_scales(512) == 2
+def test_scales_auto_is_one_below_the_largest_size_and_bad_scales_are_refused(pictures, model):
+    assert [style.auto_scales(n) for n in (384, 512, 1023, 1024)] == [1, 1, 1, 2]
     _, record = small(pictures, model, scales="auto", steps=2)
     assert len(record.sizes) == 1
     with pytest.raises(ValueError, match="scales must be 'auto' or a whole number"):
