@@ -398,11 +398,11 @@ def auto_scales(size: int) -> int:
 
     A half-size start only pays if its result, upsampled, is already a good full-size picture. Measured on the
     offline VGG16 pack with 80 half-size steps: for the cat and the strokes the upsampled start scores worse at
-    full size than the photo itself (about 3x the photo's loss at 512 px, 2.3x at 1024 px: the deep layers
-    answer strongly to speckle blown up to twice its size), and at 512 px one scale reached the two-scale run's
-    final loss in less time on all three pairs of ``benchmarks/bench_style.py --quality``. For Grace Hopper
-    with the waves the start beats the photo from 768 px up, so the half-size start is kept at the largest
-    size, where it also saves memory. With other weights this can differ: ``scales=2`` tries it."""
+    full size than the photo itself (about 3x the photo's loss at 512 px, 2.3x at 1024 px; the content term and
+    relu5_1's style term grow most), and at 512 px one scale reached the two-scale run's final loss in less
+    time on all three pairs of the quality section of ``benchmarks/bench_style.py``. For Grace Hopper with the
+    waves the start beats the photo from 768 px up, so the half-size start is kept at the largest size, where
+    it also saves memory. With other weights this can differ: ``scales=2`` tries it."""
     return 1 if size < COARSE_TO_FINE_FROM else 2
 
 
