@@ -33,7 +33,7 @@ from .core.errors import UsageError
 PRESETS = {
     "fast": {"size": 256, "steps": 120},
     "default": {"size": 384, "steps": 200},
-    "quality": {"size": 512, "steps": 300},  # one scale: reaches the old two-scale 400 steps' loss (bench_style)
+    "quality": {"size": 512, "steps": 200},  # one scale: about the old 400 two-scale steps' loss (bench_style)
 }
 
 #: Exit status of a user error (argparse's own) and of Ctrl-C (the shell's 128 + SIGINT).
