@@ -27,7 +27,7 @@ def lab(picture) -> np.ndarray:
     if isinstance(picture, torch.Tensor):
         if picture.ndim != 4 or picture.shape[:2] != (1, 3):
             raise UsageError(f"expected one RGB picture as a (1, 3, H, W) tensor, got shape {tuple(picture.shape)}")
-        rgb = picture[0].detach().float().clamp(0, 1).permute(1, 2, 0).cpu().numpy()
+        rgb = images.to_numpy(picture)
     else:
         rgb = np.asarray(images.load(picture, min_size=1), dtype=np.float32) / 255.0
     return rgb2lab(rgb).reshape(-1, 3).astype(np.float32)
