@@ -14,8 +14,8 @@ The quality section (on by default) times the 512 px ``--preset quality``'s sche
 before (``BASELINE``: 400 steps, a fifth of them at half size) on three pairs of pictures: the new schedule
 runs until its loss reaches the baseline's best, and the line says where the preset's own step budget ends.
 It also reports each result's off-palette share (``nstlib.palette``) and, with ``--pictures DIR``, saves the
-two results side by side. The last line is the
-worst of the three quality speed-ups (or, with ``--no-quality``, the speed-up over the tutorial loop).
+two results side by side. The last line is the worst of the three quality speed-ups (or, with
+``--no-quality``, the speed-up over the tutorial loop).
 """
 
 from __future__ import annotations
@@ -90,16 +90,16 @@ def score(model, c_img, s_img, size, x):
     return {k: float(terms[k]) for k in ("total", "content", "style", "tv")}
 
 
-def nstlib_until(c_img, s_img, size, target, **kwargs):
-    """stylize with its defaults (200 steps at most), stopped once its final-scale loss is below ``target``."""
+def until_loss(c_img, s_img, target, **settings):
+    """stylize on the offline pack, stopped once its loss at the final scale is at or below ``target`` (None:
+    never); returns the result, its wall time and its CPU time."""
 
     def reached(state):
         final_scale = tuple(state.size) == (c_img.height, c_img.width)
-        return final_scale and state.record.total[-1] <= target
+        return target is not None and final_scale and state.record.total[-1] <= target
 
     start, cpu = time.perf_counter(), time.process_time()
-    result = style.stylize(c_img, s_img, size=size, weights="offline", progress=False,
-                           callback=reached, **kwargs)
+    result = style.stylize(c_img, s_img, weights="offline", progress=False, callback=reached, **settings)
     return result, time.perf_counter() - start, time.process_time() - cpu
 
 
@@ -189,18 +189,6 @@ QUALITY_PAIRS = (("cat", "strokes"), ("astronaut", "mosaic"), ("hopper", "waves"
 BASELINE = {"size": 512, "steps": 400, "scales": 2, "scale_shares": [0.2, 0.8]}
 
 
-def timed_stylize(c_img, s_img, target=None, **settings):
-    """stylize on the offline pack, stopped once its loss at the final scale is at or below ``target``."""
-
-    def reached(state):
-        final_scale = tuple(state.size) == (c_img.height, c_img.width)
-        return target is not None and final_scale and state.record.total[-1] <= target
-
-    start = time.perf_counter()
-    result = style.stylize(c_img, s_img, weights="offline", progress=False, seed=0, callback=reached, **settings)
-    return result, time.perf_counter() - start
-
-
 def quality_pair(content_name, style_name, pictures: Path | None):
     """The baseline to its end, then today's schedule (the preset's size, one scale) until the baseline's best
     loss, with the baseline's step budget as a cap; returns the speed-up to equal loss. The second run's record
@@ -208,17 +196,16 @@ def quality_pair(content_name, style_name, pictures: Path | None):
     preset = PRESETS["quality"]
     c_img = images.load(images.sample(content_name), size=preset["size"])
     s_img = textures.draw(style_name, 512)
-    style.stylize(c_img, s_img, size=64, steps=2, weights="offline", progress=False)  # warm: imports, the model
-    old, t_old = timed_stylize(c_img, s_img, **BASELINE)
-    new, t_new = timed_stylize(c_img, s_img, old.record.best_loss, size=preset["size"], steps=BASELINE["steps"])
+    old, t_old, _ = until_loss(c_img, s_img, None, seed=0, **BASELINE)
+    new, t_new, _ = until_loss(c_img, s_img, old.record.best_loss, seed=0, size=preset["size"],
+                               steps=BASELINE["steps"])
     reached = new.record.best_loss <= old.record.best_loss
     shares = [palette.off_palette_share(r.image, c_img, s_img) for r in (old, new)]
-    rows = new.record.rows
     if new.record.steps >= preset["steps"]:  # the preset would have stopped here
-        at_budget = [r for r in rows if r["step"] < preset["steps"]]
-        budget = (f"after the preset's {preset['steps']} steps: loss {min(r['total'] for r in at_budget):.4f} "
-                  f"({min(r['total'] for r in at_budget) / old.record.best_loss - 1:+.1%}) at "
-                  f"{at_budget[-1]['seconds']:.1f} s")
+        at_budget = [r for r in new.record.rows if r["step"] < preset["steps"]]
+        loss = min(r["total"] for r in at_budget)
+        budget = (f"after the preset's {preset['steps']} steps: loss {loss:.4f} "
+                  f"({loss / old.record.best_loss - 1:+.1%}) at {at_budget[-1]['seconds']:.1f} s")
     else:
         budget = f"within the preset's {preset['steps']} steps"
     print(f"{content_name} + {style_name}: baseline {old.record.steps} steps ({len(old.record.sizes)} scales) in "
@@ -241,6 +228,8 @@ def quality_pair(content_name, style_name, pictures: Path | None):
 def quality(pictures: Path | None):
     print(f"quality section: 512 px, one scale against the baseline {BASELINE}; the preset is {PRESETS['quality']}; "
           f"offline VGG16 pack")
+    cat = images.sample("cat", 64)
+    style.stylize(cat, textures.draw("strokes", 64), steps=2, weights="offline", progress=False)  # imports, model
     ratios = [quality_pair(c, s, pictures) for c, s in QUALITY_PAIRS]
     print(f"512 px, worst speed-up to the baseline's loss over {len(QUALITY_PAIRS)} pairs: {min(ratios):.1f}x "
           f"(target >= 8x)")
@@ -281,7 +270,7 @@ def main():
           f"(content {ref['content']:.4f}, style {ref['style']:.4f}, tv {ref['tv']:.4f})")
 
     # Stopped by nstlib's own loss (bf16 network); the fp32 score below says whether it is really no worse.
-    result, t_ours, cpu_ours = nstlib_until(c_img, s_img, args.size, ref["total"], arch="vgg16")
+    result, t_ours, cpu_ours = until_loss(c_img, s_img, ref["total"], size=args.size, arch="vgg16")
     ours = score(full_vgg, c_img, s_img, args.size, result.image)
     rec = result.record
     at_final = sum(1 for s in rec.scale if s == len(rec.sizes) - 1)
